@@ -1,0 +1,60 @@
+/*
+ * config.h — cohort's configuration, one table of keys.
+ *
+ * Values come from, in increasing priority: the defaults in config.c's key
+ * table, a `key = value` file, and environment variables named COHORT_ plus
+ * the key upper-cased with dots as underscores (redis.host → COHORT_REDIS_HOST).
+ * conf/cohort.conf.example is generated from the same table (`cohort
+ * config-example`) and a unit test checks that it is current.
+ */
+#ifndef COHORT_CONFIG_H
+#define COHORT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct cohort_config {
+	/* Redis */
+	char *redis_host;
+	int redis_port;
+	char *redis_socket;
+	int redis_timeout_ms;
+	long events_maxlen;
+
+	/* SQL */
+	char *db_path;
+
+	/* cohort-api */
+	char *api_listen;
+	int api_threads;
+	long api_max_body;
+	bool dev_events;
+
+	/* cohort-stream */
+	char *stream_host;
+	int stream_port;
+	int stream_heartbeat_s;
+	long stream_queue_max;
+	int stream_max_streams;
+	int stream_max_conns;
+	int stream_catchup_batch;
+
+	/* general */
+	char *log_level;
+	char *var_dir;
+};
+
+/* Fills cfg with defaults, then the file (NULL: none), then the environment.
+ * On error writes one line to errbuf and returns COHORT_E_CONFIG. */
+int config_load(struct cohort_config *cfg, const char *path, char *errbuf, size_t errlen);
+void config_release(struct cohort_config *cfg);
+
+/* Writes the documented example file (every key, its default, its meaning). */
+void config_write_example(FILE *out);
+
+/* Number of keys and the i-th key's name, for tests and tooling. */
+size_t config_key_count(void);
+const char *config_key_name(size_t i);
+
+#endif

@@ -1,0 +1,168 @@
+#include "core/rconn.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "core/log.h"
+
+#include <hiredis/hiredis.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rconn {
+	redisContext *ctx;
+	char *host;
+	char *socket;
+	int port;
+	int timeout_ms;
+	int64_t next_try_us;
+	char version[32];
+	char last_error[128];
+};
+
+static atomic_uint_fast64_t error_count;
+
+uint64_t rconn_error_count(void)
+{
+	return atomic_load(&error_count);
+}
+
+static void fail(struct rconn *rc, const char *what)
+{
+	atomic_fetch_add(&error_count, 1);
+	snprintf(rc->last_error, sizeof(rc->last_error), "%s", what);
+}
+
+static void drop(struct rconn *rc)
+{
+	if (rc->ctx)
+		redisFree(rc->ctx);
+	rc->ctx = NULL;
+}
+
+static int ensure(struct rconn *rc)
+{
+	struct timeval tv = { rc->timeout_ms / 1000, (rc->timeout_ms % 1000) * 1000 };
+	int64_t now = clock_mono_us();
+
+	if (rc->ctx && !rc->ctx->err)
+		return 0;
+	drop(rc);
+	if (now < rc->next_try_us) {
+		fail(rc, "reconnect backoff");
+		return COHORT_E_REDIS;
+	}
+	rc->next_try_us = now + RCONN_RETRY_MS * 1000;
+	if (rc->socket && *rc->socket)
+		rc->ctx = redisConnectUnixWithTimeout(rc->socket, tv);
+	else
+		rc->ctx = redisConnectWithTimeout(rc->host, rc->port, tv);
+	if (!rc->ctx || rc->ctx->err) {
+		fail(rc, rc->ctx ? rc->ctx->errstr : "cannot allocate context");
+		log_warn("redis_connect_failed", LF_S("error", rc->last_error));
+		drop(rc);
+		return COHORT_E_REDIS;
+	}
+	if (redisSetTimeout(rc->ctx, tv) != REDIS_OK) {
+		fail(rc, "cannot set timeout");
+		drop(rc);
+		return COHORT_E_REDIS;
+	}
+	return 0;
+}
+
+struct rconn *rconn_new(const struct cohort_config *cfg)
+{
+	struct rconn *rc = calloc(1, sizeof(*rc));
+
+	if (!rc)
+		return NULL;
+	rc->host = strdup(cfg->redis_host);
+	rc->socket = strdup(cfg->redis_socket ? cfg->redis_socket : "");
+	rc->port = cfg->redis_port;
+	rc->timeout_ms = cfg->redis_timeout_ms;
+	if (!rc->host || !rc->socket) {
+		rconn_free(rc);
+		return NULL;
+	}
+	return rc;
+}
+
+void rconn_free(struct rconn *rc)
+{
+	if (!rc)
+		return;
+	drop(rc);
+	free(rc->host);
+	free(rc->socket);
+	free(rc);
+}
+
+int rconn_cmd(struct rconn *rc, struct redisReply **reply, int argc, const char **argv,
+	      const size_t *lens)
+{
+	redisReply *r;
+	int err = ensure(rc);
+
+	*reply = NULL;
+	if (err)
+		return err;
+	r = redisCommandArgv(rc->ctx, argc, argv, lens);
+	if (!r) {
+		fail(rc, rc->ctx->errstr[0] ? rc->ctx->errstr : "connection lost");
+		drop(rc);
+		return COHORT_E_REDIS;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		fail(rc, r->str);
+		freeReplyObject(r);
+		return COHORT_E_REDIS;
+	}
+	*reply = r;
+	return 0;
+}
+
+void rconn_reply_free(struct redisReply *r)
+{
+	if (r)
+		freeReplyObject(r);
+}
+
+const char *rconn_last_error(const struct rconn *rc)
+{
+	return rc->last_error;
+}
+
+int rconn_ping(struct rconn *rc)
+{
+	const char *argv[] = { "PING" };
+	redisReply *r;
+	int err = rconn_cmd(rc, &r, 1, argv, NULL);
+
+	rconn_reply_free(r);
+	return err;
+}
+
+const char *rconn_server_version(struct rconn *rc)
+{
+	const char *argv[] = { "INFO", "server" };
+	redisReply *r;
+	const char *p;
+
+	if (rc->version[0])
+		return rc->version;
+	if (rconn_cmd(rc, &r, 2, argv, NULL))
+		return NULL;
+	if (r->type == REDIS_REPLY_STRING && (p = strstr(r->str, "redis_version:"))) {
+		p += strlen("redis_version:");
+		size_t n = strcspn(p, "\r\n");
+
+		if (n >= sizeof(rc->version))
+			n = sizeof(rc->version) - 1;
+		memcpy(rc->version, p, n);
+		rc->version[n] = '\0';
+	}
+	rconn_reply_free(r);
+	return rc->version[0] ? rc->version : NULL;
+}

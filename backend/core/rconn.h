@@ -1,0 +1,41 @@
+/*
+ * rconn.h — a synchronous Redis connection (hiredis) with timeouts and
+ * reconnect, for cohort-api worker threads and the CLI. One per thread.
+ *
+ * A command that fails on I/O marks the connection broken and returns
+ * COHORT_E_REDIS; the next command reconnects first (at most once per
+ * RCONN_RETRY_MS, so a down Redis costs one fast failure per request rather
+ * than a connect timeout each). Commands are never re-sent automatically,
+ * because XADD and friends are not idempotent.
+ */
+#ifndef COHORT_RCONN_H
+#define COHORT_RCONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct redisReply;
+struct rconn;
+struct cohort_config;
+
+#define RCONN_RETRY_MS 200
+
+struct rconn *rconn_new(const struct cohort_config *cfg);
+void rconn_free(struct rconn *rc);
+
+/* Argument-vector command. On success *reply is owned by the caller
+ * (rconn_reply_free); a Redis error reply is returned as COHORT_E_REDIS with
+ * the message in rconn_last_error(). */
+int rconn_cmd(struct rconn *rc, struct redisReply **reply, int argc, const char **argv,
+	      const size_t *lens);
+void rconn_reply_free(struct redisReply *r);
+const char *rconn_last_error(const struct rconn *rc);
+
+/* PING, and the server's version from INFO (cached after the first success). */
+int rconn_ping(struct rconn *rc);
+const char *rconn_server_version(struct rconn *rc);
+
+/* Process-wide count of failed Redis calls, for metrics. */
+uint64_t rconn_error_count(void);
+
+#endif
