@@ -96,6 +96,21 @@ $(BUILD)/cohort-bench: $(call obj,$(BENCH_SRC)) $(CORE_LIB)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+# Unit tests: tests/unit/test_<x>.c links the core library; test_api_<x>.c also
+# links cohort-api's objects and test_stream_<x>.c cohort-stream's (minus main.c).
+API_LIBOBJ    := $(call obj,$(filter-out backend/api/main.c,$(API_SRC)))
+STREAM_LIBOBJ := $(call obj,$(filter-out backend/stream/main.c,$(STREAM_SRC)))
+
+$(BUILD)/tests/test_api_%: $(BUILD)/obj/tests/unit/test_api_%.o $(API_LIBOBJ) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+$(BUILD)/tests/test_stream_%: $(BUILD)/obj/tests/unit/test_stream_%.o $(STREAM_LIBOBJ) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LINK    $@")
