@@ -17,9 +17,13 @@ static const struct err_info errs[] = {
 
 static const struct err_info *lookup(int err)
 {
-	int idx = err - (COHORT_E__FIRST + 1);
+	int idx;
 
-	if (err >= 0 || idx < 0 || idx >= (int)(sizeof(errs) / sizeof(errs[0])))
+	/* Range-check before subtracting: err - (FIRST + 1) overflows for large positive err. */
+	if (err <= COHORT_E__FIRST || err >= 0)
+		return NULL;
+	idx = err - (COHORT_E__FIRST + 1);
+	if (idx >= (int)(sizeof(errs) / sizeof(errs[0])))
 		return NULL;
 	return &errs[idx];
 }
