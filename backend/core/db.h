@@ -1,13 +1,29 @@
 /*
- * db.h — the SQL interface (SQLite now; the shape leaves room for a
- * PostgreSQL driver behind the same calls). This first cut opens the
- * database and answers health checks; prepared statements, transactions and
- * migrations arrive with the people-and-permissions issue.
+ * db.h — the SQL interface: one small set of calls with an SQLite driver
+ * (db_sqlite.c) and room for a PostgreSQL one (db_pg.c) behind it.
+ *
+ * SQL text uses numbered parameters "?1", "?2", … (SQLite's native form; a
+ * PostgreSQL driver rewrites them to "$1"). Inserted ids come back through
+ * RETURNING, which both engines support, so there is no last-insert-id call.
+ *
+ * A struct db is used by one thread at a time (cohort-api keeps one per
+ * worker thread). Statements belong to their db and are finalized before it
+ * is closed.
  */
 #ifndef COHORT_DB_H
 #define COHORT_DB_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 struct db;
+struct db_stmt;
+
+enum db_step_result {
+	DB_DONE = 0, /* no (more) rows */
+	DB_ROW = 1,  /* a row is available through db_col_* */
+};
 
 /* Opens (creating if needed) the database; WAL, busy timeout, foreign keys on. */
 int db_open(const char *path, struct db **out);
@@ -16,6 +32,38 @@ void db_close(struct db *db);
 int db_ping(struct db *db);
 /* Driver name and library version, e.g. "sqlite 3.40.1". */
 const char *db_version(void);
+/* The last error of this handle, for logs (never shown to clients). */
 const char *db_last_error(const struct db *db);
+
+/* Runs one or more statements without parameters (migrations, pragmas). */
+int db_exec(struct db *db, const char *sql);
+
+int db_prepare(struct db *db, const char *sql, struct db_stmt **out);
+void db_finalize(struct db_stmt *st);
+int db_reset(struct db_stmt *st);
+
+/* Parameters are numbered from 1. Text is copied by the driver. */
+int db_bind_int(struct db_stmt *st, int idx, int64_t v);
+int db_bind_text(struct db_stmt *st, int idx, const char *s, size_t len);
+int db_bind_str(struct db_stmt *st, int idx, const char *s); /* NULL binds NULL */
+int db_bind_null(struct db_stmt *st, int idx);
+
+/* DB_ROW, DB_DONE, or a negative error: COHORT_E_EXISTS for a uniqueness
+ * violation, COHORT_E_CONFLICT for other constraint failures, COHORT_E_DB
+ * otherwise (including a lock wait that outlasted the busy timeout). */
+int db_step(struct db_stmt *st);
+
+/* Columns are numbered from 0 and valid until the next step/reset. */
+int64_t db_col_int(struct db_stmt *st, int col);
+const char *db_col_text(struct db_stmt *st, int col, size_t *len); /* NULL for SQL NULL */
+bool db_col_is_null(struct db_stmt *st, int col);
+int db_changes(struct db *db);
+
+/* Transactions. begin_immediate takes the write lock up front, so
+ * read-then-write sequences cannot deadlock on lock upgrades. */
+int db_begin(struct db *db);
+int db_begin_immediate(struct db *db);
+int db_commit(struct db *db);
+int db_rollback(struct db *db);
 
 #endif
