@@ -3,6 +3,8 @@
  * manner of git's commands[]; each command parses its own arguments.
  */
 #include "core/config.h"
+#include "core/db.h"
+#include "core/migrate.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/version.h"
@@ -40,6 +42,34 @@ static int cmd_check_config(int argc, char **argv, const char *config_path)
 	return err ? 1 : 0;
 }
 
+static int cmd_migrate(int argc, char **argv, const char *config_path)
+{
+	struct cohort_config cfg;
+	struct db *db = NULL;
+	char errbuf[512] = "";
+	int from = 0, to = 0, err;
+
+	(void)argc, (void)argv;
+	err = config_load(&cfg, config_path, errbuf, sizeof(errbuf));
+	if (err)
+		goto out;
+	err = db_open(cfg.db_path, &db);
+	if (err) {
+		snprintf(errbuf, sizeof(errbuf), "cannot open %s: %s", cfg.db_path, db_last_error(db));
+		goto out;
+	}
+	err = migrate_apply(db, cfg.db_migrations, &from, &to, errbuf, sizeof(errbuf));
+	if (!err)
+		printf(from == to ? "schema is current (version %d)\n" : "migrated from version %d to %d\n", from,
+		       to);
+out:
+	if (err)
+		fprintf(stderr, "cohort migrate: %s\n", errbuf);
+	db_close(db);
+	config_release(&cfg);
+	return err ? 1 : 0;
+}
+
 static int cmd_version(int argc, char **argv, const char *config_path)
 {
 	(void)argc, (void)argv, (void)config_path;
@@ -52,6 +82,7 @@ static int cmd_help(int argc, char **argv, const char *config_path);
 static const struct command commands[] = {
 	{ "config-example", cmd_config_example, "print every configuration key with its default and meaning" },
 	{ "check-config", cmd_check_config, "load the configuration (file and environment) and report errors" },
+	{ "migrate", cmd_migrate, "apply the SQL migrations the database lacks (refuses a newer database)" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "list the commands" },
 };

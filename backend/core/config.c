@@ -39,6 +39,8 @@ static const struct ckey keys[] = {
 	{ "events.maxlen", C_LONG, "10000", 10, 100000000, OFF(events_maxlen),
 	  "Approximate number of events each Redis stream retains (XADD MAXLEN ~)." },
 	{ "db.path", C_STR, "var/cohort.db", 0, 0, OFF(db_path), "SQLite database file." },
+	{ "db.migrations", C_STR, "sql/sqlite", 0, 0, OFF(db_migrations),
+	  "Directory of the numbered SQL migrations applied by `cohort migrate`." },
 	{ "api.listen", C_STR, "var/run/api.sock", 0, 0, OFF(api_listen),
 	  "FastCGI listen address: a unix socket path, host:port, :port, or 'inherit' for fd 0." },
 	{ "api.threads", C_INT, "8", 1, 256, OFF(api_threads),

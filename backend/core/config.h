@@ -24,6 +24,7 @@ struct cohort_config {
 
 	/* SQL */
 	char *db_path;
+	char *db_migrations;
 
 	/* cohort-api */
 	char *api_listen;
