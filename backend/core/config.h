@@ -41,6 +41,21 @@ struct cohort_config {
 	int stream_max_conns;
 	int stream_catchup_batch;
 
+	/* authentication */
+	char *auth_secret_file;
+	char *auth_issuer;
+	char *auth_audience;
+	int auth_token_ttl_s;
+	char *auth_cookie_name;
+	bool auth_cookie_secure;
+	char *auth_ext_issuer;
+	char *auth_ext_audience;
+	char *auth_ext_keys;
+	char *auth_ext_alg;
+	int auth_login_max_failures;
+	int auth_addr_max_failures;
+	int auth_login_window_s;
+
 	/* general */
 	char *log_level;
 	char *var_dir;
