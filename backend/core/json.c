@@ -7,6 +7,173 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * json-c's JSON_TOKENER_STRICT still accepts NaN, Infinity, numbers such as
+ * "1.", single-quoted member names and raw control characters in strings,
+ * and json_get_raw() would hand NaN or "1." on to clients as if it were JSON.
+ * So the text is first checked against the RFC 8259 grammar here, with the
+ * same depth limit, and json-c only builds the tree. Recursion is bounded by
+ * JSON_MAX_DEPTH.
+ */
+struct scan {
+	const unsigned char *p, *end;
+};
+
+static bool scan_value(struct scan *s, int depth);
+
+static void scan_ws(struct scan *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+static bool scan_digits(struct scan *s)
+{
+	const unsigned char *start = s->p;
+
+	while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+		s->p++;
+	return s->p > start;
+}
+
+static bool scan_number(struct scan *s)
+{
+	if (s->p < s->end && *s->p == '-')
+		s->p++;
+	if (s->p < s->end && *s->p == '0')
+		s->p++;
+	else if (s->p >= s->end || *s->p < '1' || *s->p > '9' || !scan_digits(s))
+		return false;
+	if (s->p < s->end && *s->p == '.') {
+		s->p++;
+		if (!scan_digits(s))
+			return false;
+	}
+	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+		s->p++;
+		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+			s->p++;
+		if (!scan_digits(s))
+			return false;
+	}
+	return true;
+}
+
+static bool is_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static bool scan_string(struct scan *s)
+{
+	s->p++; /* the opening quote */
+	while (s->p < s->end) {
+		unsigned char c = *s->p++;
+
+		if (c == '"')
+			return true;
+		if (c < 0x20)
+			return false;
+		if (c != '\\')
+			continue;
+		if (s->p >= s->end)
+			return false;
+		c = *s->p++;
+		if (c == 'u') {
+			if (s->end - s->p < 4 || !is_hex(s->p[0]) || !is_hex(s->p[1]) || !is_hex(s->p[2]) ||
+			    !is_hex(s->p[3]))
+				return false;
+			s->p += 4;
+		} else if (c == '\0' || !strchr("\"\\/bfnrt", c)) {
+			return false;
+		}
+	}
+	return false;
+}
+
+static bool scan_literal(struct scan *s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n))
+		return false;
+	s->p += n;
+	return true;
+}
+
+/* An object or array; s->p is at its opening bracket. */
+static bool scan_container(struct scan *s, int depth)
+{
+	unsigned char close = *s->p == '{' ? '}' : ']';
+
+	if (depth > JSON_MAX_DEPTH)
+		return false;
+	s->p++;
+	scan_ws(s);
+	if (s->p < s->end && *s->p == close) {
+		s->p++;
+		return true;
+	}
+	for (;;) {
+		if (close == '}') {
+			if (s->p >= s->end || *s->p != '"' || !scan_string(s))
+				return false;
+			scan_ws(s);
+			if (s->p >= s->end || *s->p != ':')
+				return false;
+			s->p++;
+			scan_ws(s);
+		}
+		if (!scan_value(s, depth))
+			return false;
+		scan_ws(s);
+		if (s->p >= s->end)
+			return false;
+		if (*s->p == close) {
+			s->p++;
+			return true;
+		}
+		if (*s->p != ',')
+			return false;
+		s->p++;
+		scan_ws(s);
+	}
+}
+
+/* One value at s->p (no surrounding whitespace) inside `depth` containers. */
+static bool scan_value(struct scan *s, int depth)
+{
+	if (s->p >= s->end)
+		return false;
+	switch (*s->p) {
+	case '{':
+	case '[':
+		return scan_container(s, depth + 1);
+	case '"':
+		return scan_string(s);
+	case 't':
+		return scan_literal(s, "true");
+	case 'f':
+		return scan_literal(s, "false");
+	case 'n':
+		return scan_literal(s, "null");
+	default:
+		return scan_number(s);
+	}
+}
+
+/* The whole text is one object with optional surrounding whitespace. */
+static bool json_text_ok(const char *buf, size_t len)
+{
+	struct scan s = { (const unsigned char *)buf, (const unsigned char *)buf + len };
+
+	scan_ws(&s);
+	if (s.p >= s.end || *s.p != '{' || !scan_value(&s, 0))
+		return false;
+	scan_ws(&s);
+	return s.p == s.end;
+}
+
 int json_parse_object(const char *buf, size_t len, struct json_object **out)
 {
 	struct json_tokener *tok;
@@ -18,6 +185,8 @@ int json_parse_object(const char *buf, size_t len, struct json_object **out)
 		return COHORT_E_UTF8;
 	if (len > INT_MAX)
 		return COHORT_E_TOOBIG;
+	if (!json_text_ok(buf, len))
+		return COHORT_E_JSON;
 	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
 	if (!tok)
 		return COHORT_E_NOMEM;
