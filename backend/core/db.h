@@ -57,6 +57,9 @@ int db_step(struct db_stmt *st);
 int64_t db_col_int(struct db_stmt *st, int col);
 const char *db_col_text(struct db_stmt *st, int col, size_t *len); /* NULL for SQL NULL */
 bool db_col_is_null(struct db_stmt *st, int col);
+/* Copies a text column into dst (cap bytes with the NUL); NULL or a value
+ * that does not fit gives "" (callers size dst for their validated limits). */
+void db_col_copy(struct db_stmt *st, int col, char *dst, size_t cap);
 int db_changes(struct db *db);
 
 /* Transactions. begin_immediate takes the write lock up front, so

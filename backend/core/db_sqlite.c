@@ -184,6 +184,18 @@ const char *db_col_text(struct db_stmt *st, int col, size_t *len)
 	return (const char *)t;
 }
 
+void db_col_copy(struct db_stmt *st, int col, char *dst, size_t cap)
+{
+	size_t n = 0;
+	const char *s = db_col_text(st, col, &n);
+
+	if (!s || n >= cap)
+		n = 0;
+	if (n)
+		memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
 bool db_col_is_null(struct db_stmt *st, int col)
 {
 	return sqlite3_column_type(st->s, col) == SQLITE_NULL;

@@ -34,6 +34,15 @@
 	X(UNKNOWNSTREAM, "unknown_stream",     400, "unknown stream")                  \
 	X(BADID,         "invalid_event_id",   400, "malformed event id")              \
 	X(RATE,          "rate_limited",       429, "too many requests")               \
+	X(BADLOGIN,      "invalid_credentials",401, "wrong login or password")         \
+	X(USERDISABLED,  "user_disabled",      403, "this account is disabled")        \
+	X(BADTOKEN,      "invalid_token",      401, "invalid or expired token")        \
+	X(BADCODE,       "invalid_join_code",  403, "no course has this join code")    \
+	X(MEMBER,        "already_member",     409, "already a participant of this course") \
+	X(NICKNAME,      "nickname_taken",     409, "nickname already used in this course") \
+	X(NOTMEMBER,     "not_a_participant",  422, "not a participant of this course") \
+	X(NOTOWNER,      "not_project_owner",  403, "only the project's owner may do this") \
+	X(BADBITS,       "invalid_bits",       422, "invalid permission bits")         \
 	X(IO,            "io_error",           500, "input/output error")              \
 	X(REDIS,         "redis_error",        503, "Redis is unavailable")            \
 	X(DB,            "database_error",     503, "the database is unavailable")     \
