@@ -12,3 +12,33 @@ int kv_dev_stream(char *buf, size_t len, const char *name)
 {
 	return fmt_result(snprintf(buf, len, "{dev:%s}:events", name), len);
 }
+
+int kv_project_stream(char *buf, size_t len, long long project_id)
+{
+	return fmt_result(snprintf(buf, len, "{p:%lld}:events", project_id), len);
+}
+
+int kv_lesson_stream(char *buf, size_t len, long long lesson_id)
+{
+	return fmt_result(snprintf(buf, len, "{l:%lld}:events", lesson_id), len);
+}
+
+int kv_user_stream(char *buf, size_t len, long long user_id)
+{
+	return fmt_result(snprintf(buf, len, "{u:%lld}:events", user_id), len);
+}
+
+int kv_login_failures(char *buf, size_t len, const char *login)
+{
+	return fmt_result(snprintf(buf, len, "auth:fail:login:%s", login), len);
+}
+
+int kv_addr_failures(char *buf, size_t len, const char *addr)
+{
+	return fmt_result(snprintf(buf, len, "auth:fail:addr:%s", addr), len);
+}
+
+int kv_revoked_token(char *buf, size_t len, const char *jti)
+{
+	return fmt_result(snprintf(buf, len, "auth:revoked:%s", jti), len);
+}

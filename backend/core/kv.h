@@ -13,4 +13,16 @@
 /* Event stream of the development scope dev:<name>. */
 int kv_dev_stream(char *buf, size_t len, const char *name);
 
+/* Event streams of a project, a lesson, and a user's personal stream. */
+int kv_project_stream(char *buf, size_t len, long long project_id);
+int kv_lesson_stream(char *buf, size_t len, long long lesson_id);
+int kv_user_stream(char *buf, size_t len, long long user_id);
+
+/* Failed sign-in counters (INCR + EXPIRE), per login and per client address. */
+int kv_login_failures(char *buf, size_t len, const char *login);
+int kv_addr_failures(char *buf, size_t len, const char *addr);
+
+/* Marks a token id as signed out until the token would have expired. */
+int kv_revoked_token(char *buf, size_t len, const char *jti);
+
 #endif
