@@ -20,6 +20,8 @@ export COHORT_STREAM_HOST=127.0.0.1
 export COHORT_STREAM_PORT=${COHORT_STREAM_PORT:-8091}
 export COHORT_API_LISTEN=$VAR/run/api.sock
 export COHORT_DB_PATH=$VAR/cohort.db
+export COHORT_DB_MIGRATIONS=$ROOT/sql/sqlite
+export COHORT_AUTH_SECRET_FILE=$VAR/jwt.secret
 export COHORT_VAR_DIR=$VAR
 export COHORT_API_DEV_EVENTS=${COHORT_API_DEV_EVENTS:-true}
 export COHORT_LOG_LEVEL=${COHORT_LOG_LEVEL:-info}
@@ -107,6 +109,8 @@ logfile ""
 EOF
 start redis "$VAR/log/redis.log" redis-server "$VAR/redis/redis.conf"
 wait_until Redis 10 redis-cli -p "$COHORT_REDIS_PORT" ping
+
+"$BIN/cohort" migrate
 
 rm -f "$COHORT_API_LISTEN"
 start api "$VAR/log/api.log" "$BIN/cohort-api"

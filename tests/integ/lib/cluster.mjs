@@ -152,6 +152,8 @@ export class Cluster {
       COHORT_REDIS_PORT: String(this.redisPort),
       COHORT_API_LISTEN: this.apiSock,
       COHORT_DB_PATH: path.join(this.dir, 'cohort.db'),
+      COHORT_DB_MIGRATIONS: path.join(ROOT, 'sql/sqlite'),
+      COHORT_AUTH_SECRET_FILE: path.join(this.dir, 'jwt.secret'),
       COHORT_STREAM_HOST: '127.0.0.1',
       COHORT_API_DEV_EVENTS: 'true',
       COHORT_VAR_DIR: this.dir,
@@ -210,6 +212,27 @@ export class Cluster {
   async restartRedis() {
     await this.stopRedis();
     await this.startRedis();
+  }
+
+  /** Runs the cohort CLI with the cluster's environment; returns {code, stdout, stderr} as strings. */
+  async cli(...args) {
+    const r = await new Promise((resolve) => {
+      execFile(path.join(BIN_DIR, 'cohort'), args.map(String), { env: this.env(), timeout: 60000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
+    });
+    return r;
+  }
+
+  /** Like cli() but throws unless it succeeds, and parses its JSON output. */
+  async cliJson(...args) {
+    const r = await this.cli(...args);
+    if (r.code !== 0) throw new Error(`cohort ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+    return JSON.parse(r.stdout);
+  }
+
+  async prepareDatabase() {
+    const r = await this.cli('migrate');
+    if (r.code !== 0) throw new Error(`cohort migrate failed: ${r.stderr}`);
   }
 
   async startApi() {
@@ -298,6 +321,7 @@ export async function startCluster(opts = {}) {
     c.url = `http://127.0.0.1:${c.port}`;
     c.apiSock = path.join(c.dir, 'api.sock');
     await c.startRedis();
+    await c.prepareDatabase();
     if (opts.api !== false) await c.startApi();
     for (let i = 0; i < (opts.streamers ?? 1); i++) await c.startStreamer(i);
     if (opts.nginx !== false) await c.startNginx();
