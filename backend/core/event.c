@@ -37,13 +37,17 @@ int event_encode_stored(struct strbuf *out, const struct event *ev)
 
 int event_finalize(struct strbuf *out, const char *id, const char *stored, size_t len)
 {
+	size_t k = 1;
 	int err;
 
 	if (len < 2 || stored[0] != '{' || stored[len - 1] != '}')
 		return COHORT_E_INVAL;
+	/* "{ }" has no members: a comma after the id would make it invalid JSON. */
+	while (k < len - 1 && (stored[k] == ' ' || stored[k] == '\t' || stored[k] == '\n' || stored[k] == '\r'))
+		k++;
 	err = strbuf_adds(out, "{\"id\":");
 	err = err ? err : strbuf_add_json_str(out, id, strlen(id));
-	if (!err && len > 2)
+	if (!err && k < len - 1)
 		err = strbuf_addch(out, ',');
 	err = err ? err : strbuf_add(out, stored + 1, len - 1);
 	return err;
