@@ -1,6 +1,7 @@
 #include "core/log.h"
 #include "core/strbuf.h"
 
+#include <math.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
@@ -36,12 +37,21 @@ static int is_secret(const char *key)
 	return 0;
 }
 
+static int add_head(struct strbuf *sb, const char *ts, long usec, enum log_level level, const char *event)
+{
+	int err = strbuf_addf(sb, "{\"ts\":\"%s.%06ldZ\",\"level\":\"%s\",\"proc\":\"%s\",\"event\":", ts,
+			      usec, level_names[level], proc_name);
+
+	return err ? err : strbuf_add_json_str(sb, event, strlen(event));
+}
+
 void log_write(enum log_level level, const char *event, const struct log_field *f, size_t n)
 {
 	struct strbuf sb;
 	struct timeval tv;
 	struct tm tm;
 	char ts[40];
+	int err = 0;
 
 	if (!log_level_enabled(level))
 		return;
@@ -49,36 +59,45 @@ void log_write(enum log_level level, const char *event, const struct log_field *
 	gmtime_r(&tv.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	strbuf_init(&sb, 64 * 1024);
-	strbuf_addf(&sb, "{\"ts\":\"%s.%06ldZ\",\"level\":\"%s\",\"proc\":\"%s\",\"event\":", ts,
-		    (long)tv.tv_usec, level_names[level], proc_name);
-	strbuf_add_json_str(&sb, event, strlen(event));
+	err |= add_head(&sb, ts, (long)tv.tv_usec, level, event);
 	for (size_t i = 0; i < n; i++) {
-		strbuf_addch(&sb, ',');
-		strbuf_add_json_str(&sb, f[i].key, strlen(f[i].key));
-		strbuf_addch(&sb, ':');
+		err |= strbuf_addch(&sb, ',');
+		err |= strbuf_add_json_str(&sb, f[i].key, strlen(f[i].key));
+		err |= strbuf_addch(&sb, ':');
 		if (is_secret(f[i].key)) {
-			strbuf_adds(&sb, "\"[redacted]\"");
+			err |= strbuf_adds(&sb, "\"[redacted]\"");
 			continue;
 		}
 		switch (f[i].type) {
 		case LOG_F_STR:
 			if (f[i].s)
-				strbuf_add_json_str(&sb, f[i].s, strlen(f[i].s));
+				err |= strbuf_add_json_str(&sb, f[i].s, strlen(f[i].s));
 			else
-				strbuf_adds(&sb, "null");
+				err |= strbuf_adds(&sb, "null");
 			break;
 		case LOG_F_INT:
-			strbuf_addf(&sb, "%lld", f[i].i);
+			err |= strbuf_addf(&sb, "%lld", f[i].i);
 			break;
 		case LOG_F_DBL:
-			strbuf_addf(&sb, "%.6g", f[i].d);
+			/* JSON has no NaN or Infinity. */
+			if (isfinite(f[i].d))
+				err |= strbuf_addf(&sb, "%.6g", f[i].d);
+			else
+				err |= strbuf_adds(&sb, "null");
 			break;
 		case LOG_F_END:
-			strbuf_adds(&sb, "null");
+			err |= strbuf_adds(&sb, "null");
 			break;
 		}
 	}
-	strbuf_adds(&sb, "}\n");
+	err |= strbuf_adds(&sb, "}\n");
+	if (err) {
+		/* A field did not fit the line bound; a dropped value would leave
+		 * "key":, behind, so write the line without fields and say so. */
+		strbuf_reset(&sb);
+		if (!add_head(&sb, ts, (long)tv.tv_usec, level, event))
+			strbuf_adds(&sb, ",\"truncated\":true}\n");
+	}
 	if (sb.buf) {
 		ssize_t w = write(STDERR_FILENO, sb.buf, sb.len);
 
