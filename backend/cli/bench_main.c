@@ -1,0 +1,41 @@
+/*
+ * cohort-bench — the load generator of cohort. One command per mode, from
+ * one table; see docs/bench.md.
+ */
+#include "cli/bench_fanout.h"
+#include "cli/bench_html.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{ "fanout", bench_fanout_main,
+	  "SSE subscribers on dev streams, events appended to Redis; --idle for memory only" },
+	{ "report", bench_report_main, "HTML report from JSON results: report --out F.html A.json..." },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: cohort-bench <command> [options]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\n`cohort-bench <command> --help` lists a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "cohort-bench: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
