@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# make bench: starts a private cohort (Redis, cohort-stream, nginx on free
+# 127.0.0.1 ports in a temp dir, through tests/integ/lib/cluster-cli.mjs),
+# runs the default cohort-bench scenarios against it, and writes
+# var/bench/<scenario>.json, var/bench/summary.txt and var/bench/report.html.
+# Every process is stopped by PID at the end, also on failure or Ctrl-C.
+#
+# The scenarios and their targets are described in docs/bench.md. Targets are
+# reported (pass/fail in the JSON and the report), never asserted: the script
+# fails only when a scenario could not run or the cluster did not stop cleanly.
+#
+# Environment: FLAVOR (release), COHORT_BENCH_OUT (var/bench),
+# COHORT_BENCH_ONLY (space-separated scenario names to run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+FLAVOR=${FLAVOR:-release}
+BIN=$ROOT/build/$FLAVOR
+OUT=${COHORT_BENCH_OUT:-$ROOT/var/bench}
+ONLY=${COHORT_BENCH_ONLY:-}
+BENCH=$BIN/cohort-bench
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cohort-bench.XXXXXX")
+CLUSTER_PID=
+declare -A PIDS=()
+FAILED=0
+
+log() { echo "bench: $*"; }
+
+# The cluster's own processes, in case cluster-cli itself died and could not
+# stop them: only a PID whose command line is still what we started is killed.
+kill_leftovers() {
+  local name pid
+  for name in "${!PIDS[@]}"; do
+    pid=${PIDS[$name]}
+    [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || continue
+    if tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -e cohort-stream -e cohort-api -e redis-server -e nginx; then
+      log "stopping leftover $name (pid $pid)"
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+}
+
+stop_cluster() {
+  local rc=0
+  if [ -n "$CLUSTER_PID" ] && kill -0 "$CLUSTER_PID" 2>/dev/null; then
+    kill -TERM "$CLUSTER_PID" 2>/dev/null || true
+    # cluster-cli waits up to 15 s per process before SIGKILL.
+    for _ in $(seq 600); do kill -0 "$CLUSTER_PID" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$CLUSTER_PID" 2>/dev/null; then
+      log "cluster-cli (pid $CLUSTER_PID) did not stop; killing it"
+      kill -KILL "$CLUSTER_PID" 2>/dev/null || true
+      rc=1
+    fi
+    wait "$CLUSTER_PID" 2>/dev/null || rc=$?
+  fi
+  CLUSTER_PID=
+  kill_leftovers
+  if [ "$rc" -ne 0 ]; then
+    log "the cluster did not stop cleanly (exit $rc):"
+    sed 's/^/  /' "$WORK/cluster.err" >&2 || true
+  fi
+  return "$rc"
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  stop_cluster || rc=1
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+for b in "$BENCH" "$BIN/cohort-stream" "$BIN/cohort"; do
+  [ -x "$b" ] || { log "missing $b (run make first)"; exit 1; }
+done
+command -v node >/dev/null || { log "node is required"; exit 1; }
+mkdir -p "$OUT"
+
+# ---- cluster ---------------------------------------------------------------
+# Log at info: the harness default (debug) writes a line per connection.
+log "starting Redis, cohort-stream and nginx on free ports"
+COHORT_BIN_DIR=$BIN node tests/integ/lib/cluster-cli.mjs --no-api \
+  --env COHORT_LOG_LEVEL=info >"$WORK/cluster.json" 2>"$WORK/cluster.err" &
+CLUSTER_PID=$!
+for _ in $(seq 600); do
+  [ -s "$WORK/cluster.json" ] && break
+  kill -0 "$CLUSTER_PID" 2>/dev/null || break
+  sleep 0.1
+done
+if [ ! -s "$WORK/cluster.json" ]; then
+  log "the cluster did not start:"
+  sed 's/^/  /' "$WORK/cluster.err" >&2
+  exit 1
+fi
+field() { node -e 'const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const v = process.argv[2].split(".").reduce((o, k) => o?.[k], c); console.log(v ?? "")' "$WORK/cluster.json" "$1"; }
+URL=$(field url)
+DIRECT=$(field streamUrls.0)
+REDIS_PORT=$(field redisPort)
+for name in redis stream0 nginx; do PIDS[$name]=$(field "pids.$name"); done
+STREAM_PID=${PIDS[stream0]}
+log "nginx $URL, streamer $DIRECT (pid $STREAM_PID), Redis 127.0.0.1:$REDIS_PORT"
+
+# The harness runs Redis with appendfsync always (tests want durability);
+# measure with the setting `make run` uses, so an fsync per write is not
+# what the latency shows.
+redis-cli -p "$REDIS_PORT" CONFIG SET appendfsync everysec >/dev/null
+
+# ---- scenarios -------------------------------------------------------------
+: >"$OUT/summary.txt"
+RESULTS=()
+
+wanted() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
+
+run() {
+  local name=$1; shift
+  wanted "$name" || return 0
+  log "scenario $name"
+  rm -f "$OUT/$name.json"
+  if "$BENCH" fanout --name "$name" --out "$OUT/$name.json" \
+      --stream-pid "$STREAM_PID" --cpu-pid "nginx=${PIDS[nginx]}" --cpu-pid "redis=${PIDS[redis]}" \
+      --redis "127.0.0.1:$REDIS_PORT" --prefix "$name" "$@" | tee -a "$OUT/summary.txt"; then
+    RESULTS+=("$OUT/$name.json")
+  else
+    log "scenario $name failed to run"
+    [ -s "$OUT/$name.json" ] && RESULTS+=("$OUT/$name.json")
+    FAILED=1
+  fi
+  echo >>"$OUT/summary.txt"
+  # Let the streamer see the closes and the kernel recycle the sockets.
+  sleep 2
+  kill -0 "$STREAM_PID" 2>/dev/null || { log "cohort-stream died"; exit 1; }
+}
+
+# 1. Memory per idle connection. Direct: through nginx each client costs two
+# descriptors there, and 10,000 would need more than the per-process limit.
+run idle-10k --idle --url "$DIRECT" --via direct --subscribers 10000 --streams 100 \
+  --connect-batch 200 --settle 3 --duration 5 \
+  --note "direct to one streamer: via nginx 10,000 clients need 20,000+ descriptors in nginx, the per-process limit" \
+  --target 'rss_per_conn_bytes<=2048' --target 'connected>=10000' --target 'errors==0'
+
+# 2. One hot stream to 1,000 subscribers, through nginx and directly, so the
+# report shows which hop limits the rate.
+for via in nginx direct; do
+  url=$URL
+  [ "$via" = direct ] && url=$DIRECT
+  run "fanout-1x1000-$via" --url "$url" --via "$via" --subscribers 1000 --streams 1 \
+    --rate 330 --warmup 2 --duration 10 --payload 100 \
+    --target 'deliveries_per_s>=300000' --target 'lost==0' --target 'p99_ms<=50' --target 'errors==0'
+done
+
+# 3. Many quiet streams: 100 streams x 20 subscribers x 10 events/s each.
+run fanout-100x20 --url "$URL" --via nginx --subscribers 2000 --streams 100 \
+  --rate 1000 --warmup 2 --duration 15 --payload 100 \
+  --target 'p50_ms<=1' --target 'p99_ms<=5' --target 'lost==0' --target 'errors==0'
+
+# ---- report ----------------------------------------------------------------
+if [ ${#RESULTS[@]} -gt 0 ]; then
+  "$BENCH" report --out "$OUT/report.html" "${RESULTS[@]}"
+  log "wrote ${RESULTS[*]#"$ROOT/"}, $OUT/summary.txt and $OUT/report.html"
+fi
+stop_cluster || FAILED=1
+exit "$FAILED"
