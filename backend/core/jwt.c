@@ -149,8 +149,9 @@ int jwt_verify(const struct jwt_keyring *kr, const char *token, size_t len, int6
 	if (!aud_matches(p, local ? kr->local_aud : kr->ext_aud))
 		goto out;
 	reason = "bad time claims";
-	if (json_get_int(p, "exp", true, 0, INT64_MAX, &exp) || json_get_int(p, "nbf", false, 0, INT64_MAX, &nbf) ||
-	    json_get_int(p, "iat", false, 0, INT64_MAX, &iat))
+	/* exp's bound keeps exp + JWT_LEEWAY_S below from overflowing. */
+	if (json_get_int(p, "exp", true, 0, INT64_MAX - JWT_LEEWAY_S, &exp) ||
+	    json_get_int(p, "nbf", false, 0, INT64_MAX, &nbf) || json_get_int(p, "iat", false, 0, INT64_MAX, &iat))
 		goto out;
 	reason = "expired";
 	if (now >= exp + JWT_LEEWAY_S)
