@@ -18,6 +18,7 @@
 #define PAD_L 60
 #define PAD_B 34
 #define PAD_T 12
+#define PAD_R 30
 
 /* Object member by a dotted path ("latency_ms.p99"); NULL when absent. */
 static json_object *jpath(json_object *o, const char *path)
@@ -143,7 +144,7 @@ static void targets_table(FILE *f, json_object *r)
 static void axis_box(FILE *f)
 {
 	fprintf(f, "<line x1=%d y1=%d x2=%d y2=%d class=ax />", PAD_L, PAD_T, PAD_L, SVG_H - PAD_B);
-	fprintf(f, "<line x1=%d y1=%d x2=%d y2=%d class=ax />", PAD_L, SVG_H - PAD_B, SVG_W - 10,
+	fprintf(f, "<line x1=%d y1=%d x2=%d y2=%d class=ax />", PAD_L, SVG_H - PAD_B, SVG_W - PAD_R,
 		SVG_H - PAD_B);
 }
 
@@ -153,7 +154,7 @@ static void histogram_svg(FILE *f, json_object *r)
 {
 	json_object *a = jpath(r, "latency_histogram_us");
 	size_t n = a ? json_object_array_length(a) : 0;
-	double lo = 1e300, hi = 0, maxc = 0, total = 0, x0, x1, plot_w = SVG_W - PAD_L - 10,
+	double lo = 1e300, hi = 0, maxc = 0, total = 0, x0, x1, plot_w = SVG_W - PAD_L - PAD_R,
 	       plot_h = SVG_H - PAD_B - PAD_T;
 	static const char *const marks[] = { "p50", "p99", "p999" };
 
@@ -232,7 +233,7 @@ static void timeline_svg(FILE *f, json_object *r)
 {
 	json_object *a = jpath(r, "timeline.deliveries_per_s");
 	size_t n = a ? json_object_array_length(a) : 0;
-	double maxv = 0, ws = 0, we = 0, plot_w = SVG_W - PAD_L - 10, plot_h = SVG_H - PAD_B - PAD_T;
+	double maxv = 0, ws = 0, we = 0, plot_w = SVG_W - PAD_L - PAD_R, plot_h = SVG_H - PAD_B - PAD_T;
 
 	if (n < 2)
 		return;
