@@ -1,0 +1,238 @@
+#include "cli/cmd_project.h"
+#include "cli/cli.h"
+#include "cli/render.h"
+#include "core/course.h"
+#include "core/err.h"
+#include "core/lesson.h"
+#include "core/project.h"
+#include "core/user.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int cmd_project_ensure(struct cli *c, int argc, char **argv)
+{
+	const char *pos[2];
+	struct participant owner;
+	struct project p;
+	struct lesson l;
+	int64_t lesson_id, participant_id;
+	int rc, err;
+
+	rc = cli_args(c, argc, argv, NULL, 0, pos, 2, 2);
+	if (rc || (rc = cli_id(c, "lesson-id", pos[0], &lesson_id)) ||
+	    (rc = cli_id(c, "participant-id", pos[1], &participant_id)))
+		return rc;
+	if (cli_lesson(c, lesson_id, &l) || cli_participant(c, participant_id, &owner))
+		return CLI_FAIL;
+	if (owner.course_id != l.course_id)
+		return cli_fail(c, COHORT_E_NOTMEMBER, "participant %lld is not in the course of lesson %lld",
+				(long long)participant_id, (long long)lesson_id);
+	err = project_ensure(c->db, lesson_id, participant_id, &p);
+	if (err)
+		return cli_fail(c, err, "cannot open the project: %s", cli_why(c, err));
+	jsonw_obj(&c->out, NULL);
+	render_project(&c->out, "project", &p);
+	jsonw_end(&c->out);
+	return CLI_OK;
+}
+
+/* What the grantee could do before and after a change, by the same rules
+ * every route and stream uses, and the difference. A teacher without a row
+ * reads and writes, so a row with both bits off is a real change for them
+ * even though no bit of the row changed. */
+static void report_change(struct cli *c, const struct project *p, const struct participant *grantee,
+			  const struct grant_change *chg, bool row_after)
+{
+	struct jsonw *w = &c->out;
+	struct access before, after;
+	const char *names[2] = { "read", "write" };
+	bool had[2], has[2];
+
+	access_rules(grantee->role, p->owner_role, chg->existed, chg->before, &before);
+	access_rules(grantee->role, p->owner_role, row_after, chg->after, &after);
+	had[0] = before.read, had[1] = before.write;
+	has[0] = after.read, has[1] = after.write;
+
+	jsonw_obj(w, NULL);
+	jsonw_int(w, "project_id", p->id);
+	render_participant(w, "grantee", grantee);
+	render_bits(w, "row_before", chg->existed, &chg->before);
+	render_bits(w, "row_after", row_after, &chg->after);
+	render_access(w, "access_before", &before);
+	render_access(w, "access_after", &after);
+	jsonw_arr(w, "added");
+	for (int i = 0; i < 2; i++)
+		if (has[i] && !had[i])
+			jsonw_str(w, NULL, names[i]);
+	jsonw_end(w);
+	jsonw_arr(w, "removed");
+	for (int i = 0; i < 2; i++)
+		if (had[i] && !has[i])
+			jsonw_str(w, NULL, names[i]);
+	jsonw_end(w);
+	jsonw_end(w);
+}
+
+static int grant_error(struct cli *c, int err, int64_t grantee)
+{
+	switch (err) {
+	case COHORT_E_NOTMEMBER:
+		return cli_fail(c, err, "participant %lld is not in the project's course", (long long)grantee);
+	case COHORT_E_BADBITS:
+		return cli_fail(c, err, "the owner's own access cannot be changed");
+	case COHORT_E_NOTFOUND:
+		return cli_fail(c, err, "participant %lld has no grant row on this project", (long long)grantee);
+	default:
+		return cli_fail(c, err, "cannot change the grant: %s", cli_why(c, err));
+	}
+}
+
+int cmd_grant(struct cli *c, int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		struct grant_bits bits;
+	} levels[] = {
+		{ "r", { true, false } },
+		{ "rw", { true, true } },
+		{ "none", { false, false } },
+	};
+	const char *by_arg = NULL;
+	const struct cli_opt opts[] = { { "by", &by_arg, NULL } };
+	const char *pos[3];
+	struct participant grantee;
+	struct grant_change chg;
+	const struct grant_bits *bits = NULL;
+	struct project p;
+	int64_t project_id, grantee_id, by;
+	int rc, err;
+
+	rc = cli_args(c, argc, argv, opts, 1, pos, 3, 3);
+	if (rc || (rc = cli_id(c, "project-id", pos[0], &project_id)) ||
+	    (rc = cli_id(c, "participant-id", pos[1], &grantee_id)))
+		return rc;
+	for (size_t k = 0; k < sizeof(levels) / sizeof(levels[0]); k++)
+		if (!strcmp(pos[2], levels[k].name))
+			bits = &levels[k].bits;
+	if (!bits)
+		return cli_usage(c, "the access must be r, rw or none");
+	if (!by_arg)
+		return cli_usage(c, "--by is required");
+	if ((rc = cli_id(c, "--by", by_arg, &by)))
+		return rc;
+	if (cli_project(c, project_id, &p))
+		return CLI_FAIL;
+	/* As over REST, only the owner changes who may open their project. */
+	if (by != p.owner_id)
+		return cli_fail(c, COHORT_E_NOTOWNER, "participant %lld does not own project %lld", (long long)by,
+				(long long)project_id);
+	if (cli_participant(c, grantee_id, &grantee))
+		return CLI_FAIL;
+	err = grant_set(c->db, &p, grantee_id, *bits, by, &chg);
+	if (err)
+		return grant_error(c, err, grantee_id);
+	report_change(c, &p, &grantee, &chg, true);
+	return CLI_OK;
+}
+
+int cmd_revoke(struct cli *c, int argc, char **argv)
+{
+	const char *pos[2];
+	struct participant grantee;
+	struct grant_change chg;
+	struct project p;
+	int64_t project_id, grantee_id;
+	int rc, err;
+
+	rc = cli_args(c, argc, argv, NULL, 0, pos, 2, 2);
+	if (rc || (rc = cli_id(c, "project-id", pos[0], &project_id)) ||
+	    (rc = cli_id(c, "participant-id", pos[1], &grantee_id)))
+		return rc;
+	if (cli_project(c, project_id, &p) || cli_participant(c, grantee_id, &grantee))
+		return CLI_FAIL;
+	err = grant_delete(c->db, &p, grantee_id, &chg);
+	if (err)
+		return grant_error(c, err, grantee_id);
+	report_change(c, &p, &grantee, &chg, false);
+	return CLI_OK;
+}
+
+/* The two listings of lesson_access, collected so each prints as one array
+ * whatever order the core produces them in. */
+struct entries {
+	struct access_entry *v;
+	size_t n, alloc;
+};
+
+static int add_entry(struct entries *es, const struct access_entry *e)
+{
+	if (es->n == es->alloc) {
+		size_t n = es->alloc ? es->alloc * 2 : 16;
+		struct access_entry *v = reallocarray(es->v, n, sizeof(*v));
+
+		if (!v)
+			return COHORT_E_NOMEM;
+		es->v = v;
+		es->alloc = n;
+	}
+	es->v[es->n++] = *e;
+	return 0;
+}
+
+static int add_can_open(const struct access_entry *e, void *arg)
+{
+	return add_entry(&((struct entries *)arg)[0], e);
+}
+
+static int add_can_open_mine(const struct access_entry *e, void *arg)
+{
+	return add_entry(&((struct entries *)arg)[1], e);
+}
+
+int cmd_access(struct cli *c, int argc, char **argv)
+{
+	const char *login = NULL;
+	const struct cli_opt opts[] = { { "user", &login, NULL } };
+	const char *pos[1];
+	struct entries lists[2];
+	struct participant me;
+	struct lesson l;
+	struct user u;
+	int64_t lesson_id;
+	int rc, err;
+
+	memset(lists, 0, sizeof(lists));
+	rc = cli_args(c, argc, argv, opts, 1, pos, 1, 1);
+	if (rc || (rc = cli_id(c, "lesson-id", pos[0], &lesson_id)))
+		return rc;
+	if (!login)
+		return cli_usage(c, "--user is required");
+	if (cli_user(c, login, &u) || cli_lesson(c, lesson_id, &l))
+		return CLI_FAIL;
+	err = course_participation(c->db, l.course_id, u.id, &me);
+	if (err)
+		return cli_fail(c, err, "cannot read the participation: %s", cli_why(c, err));
+	if (!me.id)
+		return cli_fail(c, COHORT_E_NOTMEMBER, "'%s' is not a participant of the course of lesson %lld",
+				u.login, (long long)lesson_id);
+	err = lesson_access(c->db, lesson_id, &me, add_can_open, add_can_open_mine, lists);
+	if (err) {
+		rc = cli_fail(c, err, "cannot list access: %s", cli_why(c, err));
+		goto out;
+	}
+	jsonw_obj(&c->out, NULL);
+	render_lesson(&c->out, "lesson", &l);
+	render_participant(&c->out, "me", &me);
+	for (int k = 0; k < 2; k++) {
+		jsonw_arr(&c->out, k == 0 ? "can_open" : "can_open_mine");
+		for (size_t i = 0; i < lists[k].n; i++)
+			render_access_entry(&c->out, NULL, &lists[k].v[i]);
+		jsonw_end(&c->out);
+	}
+	jsonw_end(&c->out);
+out:
+	free(lists[0].v);
+	free(lists[1].v);
+	return rc;
+}
