@@ -1,0 +1,83 @@
+#include "api/dispatch.h"
+#include "api/metrics.h"
+#include "api/permission.h"
+#include "api/request.h"
+#include "api/routes.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "core/log.h"
+
+static int route_request(const struct route *table, size_t n, struct request *req, struct response *res)
+{
+	int err;
+
+	if (req->err) {
+		if (req->err_detail)
+			response_detail(res, "%s", req->err_detail);
+		return req->err;
+	}
+	if (req->content_length > req->cfg->api_max_body) {
+		response_detail(res, "Content-Length %lld exceeds the limit of %ld bytes",
+				req->content_length, req->cfg->api_max_body);
+		return COHORT_E_TOOBIG;
+	}
+	err = router_match(table, n, req->method, req->path, req->path_len, &req->match);
+	if (err == COHORT_E_METHOD) {
+		response_detail(res, "%s is not allowed here; allowed: %s", req->method, req->match.allow);
+		return err;
+	}
+	if (err)
+		return err;
+	err = permission_check(req->match.route->perm, req);
+	if (err)
+		return err;
+	res->detail[0] = '\0';
+	err = req->match.route->handler(req, res);
+	if (!err && res->status == 0) {
+		log_error("handler_without_status", LF_S("rid", req->id), LF_S("route", req->match.route->name));
+		err = COHORT_E_INTERNAL;
+	}
+	return err;
+}
+
+void dispatch(struct request *req, struct response *res)
+{
+	size_t n;
+	const struct route *table = routes_table(&n);
+
+	dispatch_table(table, n, req, res);
+}
+
+void dispatch_table(const struct route *table, size_t n, struct request *req, struct response *res)
+{
+	int err;
+
+	metrics_begin();
+	err = route_request(table, n, req, res);
+	if (!err)
+		return;
+	response_problem(res, err, res->detail[0] ? res->detail : NULL, req->id);
+	/* Headers that belong to particular errors. */
+	if (err == COHORT_E_METHOD)
+		response_header(res, "Allow", req->match.allow);
+	else if (err == COHORT_E_AUTH)
+		response_header(res, "WWW-Authenticate", "Bearer realm=\"cohort\"");
+	if (res->status >= 500)
+		log_warn("request_failed", LF_S("rid", req->id), LF_S("code", res->err_code),
+			 LF_S("detail", res->detail[0] ? res->detail : NULL));
+}
+
+void dispatch_finish(const struct request *req, const struct response *res, size_t bytes)
+{
+	int64_t us = clock_mono_us() - req->start_mono_us;
+	const struct route *route = req->match.route;
+
+	metrics_end(route ? (long)req->match.index : -1, res->status, us);
+	/* The query string is never logged (it may carry an access token), and
+	 * neither is any header. */
+	log_info("request", LF_S("rid", req->id), LF_S("method", req->method), LF_S("path", req->path),
+		 LF_S("route", route ? route->name : NULL), LF_I("status", res->status),
+		 LF_S("code", res->err_code), LF_I("duration_us", us), LF_I("bytes", bytes),
+		 LF_S("remote", req->remote_addr));
+}

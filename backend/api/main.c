@@ -1,0 +1,98 @@
+/*
+ * cohort-api — the FastCGI responder of cohort.
+ *
+ *   cohort-api [-c <config file>]    serve (the file may also come from $COHORT_CONFIG)
+ *   cohort-api --routes              print the route table and exit
+ *   cohort-api --version
+ *
+ * Configuration: config.h (file, then COHORT_* environment overrides).
+ * Stops cleanly on SIGTERM or SIGINT (see server.c).
+ */
+#include "api/listener.h"
+#include "api/metrics.h"
+#include "api/router.h"
+#include "api/routes.h"
+#include "api/server.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "core/ids.h"
+#include "core/log.h"
+#include "core/version.h"
+
+#include <fcgiapp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+	fputs("usage: cohort-api [-c <config file>]\n"
+	      "       cohort-api --routes     print the route table (method, pattern, permission, name)\n"
+	      "       cohort-api --version\n"
+	      "The config file may also be named by $COHORT_CONFIG; COHORT_<KEY> variables override it.\n",
+	      out);
+}
+
+int main(int argc, char **argv)
+{
+	const char *config_path = getenv("COHORT_CONFIG");
+	struct cohort_config cfg = { 0 };
+	struct listener l = { .fd = -1 };
+	const struct route *table;
+	char err[512];
+	size_t n;
+	int rc = 1, e;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-c") && i + 1 < argc) {
+			config_path = argv[++i];
+		} else if (!strcmp(argv[i], "--routes")) {
+			routes_print(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("cohort-api %s\n", COHORT_VERSION);
+			return 0;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+
+	if (config_load(&cfg, config_path, err, sizeof(err))) {
+		fprintf(stderr, "cohort-api: %s\n", err);
+		goto out;
+	}
+	log_init("api", cfg.log_level);
+	table = routes_table(&n);
+	if (router_check(table, n, err, sizeof(err))) {
+		log_error("bad_route_table", LF_S("error", err));
+		goto out;
+	}
+	metrics_init(table, n);
+	if (ids_init()) {
+		log_error("libsodium_init_failed");
+		goto out;
+	}
+	e = FCGX_Init();
+	if (e) {
+		log_error("fcgi_init_failed", LF_I("code", e));
+		goto out;
+	}
+	if (listener_open(&l, cfg.api_listen, err, sizeof(err))) {
+		log_error("listen_failed", LF_S("error", err));
+		goto out;
+	}
+	log_info("started", LF_S("version", COHORT_VERSION), LF_S("listen", cfg.api_listen),
+		 LF_I("threads", cfg.api_threads), LF_I("max_body", cfg.api_max_body),
+		 LF_I("dev_events", cfg.dev_events));
+	if (server_run(&cfg, l.fd) == 0)
+		rc = 0;
+	log_info("stopped", LF_I("status", rc));
+out:
+	listener_close(&l);
+	config_release(&cfg);
+	return rc;
+}

@@ -1,0 +1,138 @@
+/*
+ * request.h — the request layer of cohort-api: a typed request built once
+ * from the FastCGI parameters, its bounded body and query, and the response
+ * a handler fills.
+ *
+ * Nothing here knows about libfcgi: the worker hands in the parameter array
+ * and a body reader, and writes out the head and body this module formats.
+ * That keeps the layer testable without a web server.
+ *
+ * Lifetime: every const char * in struct request borrows from the FastCGI
+ * parameters and is valid until the request is finished.
+ */
+#ifndef COHORT_API_REQUEST_H
+#define COHORT_API_REQUEST_H
+
+#include "api/router.h"
+#include "core/strbuf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cohort_config;
+struct worker;
+struct query;
+
+#define REQUEST_ID_MIN 8
+#define REQUEST_ID_MAX 64
+#define REQUEST_PATH_MAX 2048
+#define REQUEST_METHOD_MAX 16
+/* Unread body left on a kept-alive connection is read and dropped up to this
+ * much, so the web server can reuse the connection; beyond it libfcgi closes
+ * the connection instead. */
+#define REQUEST_DRAIN_MAX (1L << 20)
+
+/* Reads up to len body bytes; returns the count (0 at the end) or a negative
+ * enum cohort_err. */
+typedef long (*request_reader)(void *ctx, char *buf, size_t len);
+
+struct request {
+	/* From the FastCGI parameters. */
+	char method[REQUEST_METHOD_MAX + 1];
+	char path[REQUEST_PATH_MAX + 1]; /* as in the request URI, without the query */
+	size_t path_len;
+	const char *query;        /* raw, without '?'; "" when there is none */
+	const char *content_type; /* NULL when absent */
+	long long content_length; /* -1 when absent */
+	const char *remote_addr;
+	const char *authorization; /* for the authentication layer; never logged */
+	const char *cookie;        /* likewise */
+	char id[REQUEST_ID_MAX + 1];
+	int err; /* a problem found while parsing the parameters, answered before routing */
+	const char *err_detail;
+
+	int64_t recv_wall_us;  /* when the request arrived (wall clock, for event stamps) */
+	int64_t start_mono_us; /* the same instant on the monotonic clock, for durations */
+
+	/* Per-worker resources and configuration. */
+	const struct cohort_config *cfg;
+	struct worker *worker;
+
+	/* Set by the dispatcher. */
+	struct route_match match;
+
+	/* Body, read on demand by request_body(). */
+	request_reader reader;
+	void *reader_ctx;
+	struct strbuf body;
+	bool body_read;
+	int body_err;       /* what reading the body failed with, answered again on later calls */
+	bool body_complete; /* the reader reached the end of the body */
+
+	struct query *q; /* parsed on demand by request_query() */
+};
+
+struct response {
+	int status;
+	const char *content_type;
+	struct strbuf headers; /* extra "Name: value\r\n" lines */
+	struct strbuf body;
+	char detail[256];      /* problem detail for the error a handler returns */
+	const char *err_code;  /* stable code of the error answered, for the access log */
+};
+
+/* true when s is 8..64 characters of [A-Za-z0-9_-]: a request id a client
+ * may choose (anything else is replaced by a generated one). */
+bool request_id_valid(const char *s);
+
+/*
+ * Fills req from a NULL-terminated "NAME=value" array. Never fails: a problem
+ * with the request line (bad method, path not absolute or too long) is
+ * recorded in req->err and answered by the dispatcher.
+ */
+void request_init(struct request *req, const char *const *params, const struct cohort_config *cfg,
+		  struct worker *w, request_reader reader, void *reader_ctx);
+void request_release(struct request *req);
+
+/* A parameter of the request, or NULL. */
+const char *request_param(const char *const *params, const char *name);
+
+/*
+ * Reads the whole body (once; later calls return the same bytes). Fails with
+ * COHORT_E_TOOBIG when Content-Length or the bytes sent exceed api.max_body
+ * (reading stops at the limit), COHORT_E_INVAL when fewer bytes arrive than
+ * Content-Length promised.
+ */
+int request_body(struct request *req, const char **buf, size_t *len);
+
+/* Reads and drops what is left of the body, up to max bytes. true when the
+ * body was consumed to its end. */
+bool request_drain(struct request *req, long max);
+
+/* The parsed query string (COHORT_E_INVAL / COHORT_E_LIMIT when it is bad). */
+int request_query(struct request *req, const struct query **out);
+
+/* true when Content-Type is application/json (any case, parameters allowed). */
+bool request_is_json(const struct request *req);
+
+void response_init(struct response *res);
+void response_release(struct response *res);
+/* Adds a header line; name and value must not contain CR or LF (BUG). */
+int response_header(struct response *res, const char *name, const char *value);
+/* Sets the problem detail (printf-style) that goes with the error a handler returns. */
+void response_detail(struct response *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Status and Content-Type application/json; the body is what is in res->body. */
+void response_json(struct response *res, int status);
+/* Replaces the body with the problem+json for err (detail may be NULL),
+ * sets status and content type, and the headers that go with some errors. */
+void response_problem(struct response *res, int err, const char *detail, const char *request_id);
+
+/* The CGI response head: Status, Content-Type, Content-Length, X-Request-Id,
+ * Cache-Control, extra headers, blank line. */
+int response_head(const struct response *res, const char *request_id, struct strbuf *out);
+
+/* "OK", "Not Found", ...; "Unknown" for codes outside the table. */
+const char *http_reason(int status);
+
+#endif

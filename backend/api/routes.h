@@ -1,0 +1,19 @@
+/*
+ * routes.h — cohort-api's route table: every route, its permission and its
+ * handler, in one place (routes.c). `cohort-api --routes` prints it, and a
+ * test checks docs/openapi.yaml against that listing.
+ */
+#ifndef COHORT_API_ROUTES_H
+#define COHORT_API_ROUTES_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct route;
+
+const struct route *routes_table(size_t *n);
+
+/* One line per route: method, pattern, permission, name (tab-separated). */
+void routes_print(FILE *out);
+
+#endif

@@ -1,0 +1,388 @@
+/*
+ * DESIGN
+ *
+ * libfcgi ties a request to a connection: FCGX_Accept_r on an FCGX_Request
+ * that holds a kept-alive connection (nginx: fastcgi_keep_conn on) blocks
+ * reading that connection for the next request. The textbook pool, where
+ * each thread owns one FCGX_Request and loops on FCGX_Accept_r, therefore
+ * pins every kept-alive connection to one thread. Once the web server holds
+ * more connections than there are threads (several nginx workers, several
+ * web servers, a burst of concurrent requests), the extra connections sit
+ * unaccepted in the backlog while the threads wait on idle ones — requests
+ * stall until the web server times out. It also leaves no clean way to stop:
+ * a thread blocked in read() on an idle connection never notices SIGTERM.
+ *
+ * So connections and threads are decoupled. The pool owns a fixed array of
+ * connection slots (each an FCGX_Request). The main thread is the only one
+ * that polls: the signalfd, a wake-up pipe, the listening socket and every
+ * idle kept-alive connection. A readable connection (or a pending accept)
+ * is queued; any free worker takes it and calls FCGX_Accept_r, which then
+ * finds its data already there (or accepts from the non-blocking listening
+ * socket, EAGAIN meaning someone else took it). After the response the slot
+ * goes back to the poller as idle, or free if the connection closed. When no
+ * slot is free the longest-idle connection is closed to make room. A long
+ * request (later: long-poll) occupies one worker, never a connection that
+ * another request is waiting on.
+ *
+ * Stopping: SIGTERM/SIGINT arrive on the signalfd (the signals are blocked
+ * in every thread). The poller stops accepting and stops watching idle
+ * connections, waits until no slot is queued or busy, then tells the
+ * workers to quit, joins them and closes all connections.
+ *
+ * ipcFd is read from FCGX_Request (libfcgi documents no accessor for the
+ * connection descriptor); it is only read, and only while no worker owns
+ * the slot.
+ */
+#include "api/server.h"
+#include "api/worker.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "core/log.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+enum slot_state {
+	SLOT_FREE,   /* no connection */
+	SLOT_IDLE,   /* kept-alive connection, watched by the poller */
+	SLOT_QUEUED, /* waiting for a worker */
+	SLOT_BUSY,   /* a worker owns it */
+};
+
+struct slot {
+	FCGX_Request fcgx;
+	enum slot_state state;
+	bool accept;        /* the job is to accept a new connection */
+	bool evict;         /* close the idle connection first */
+	int64_t idle_since; /* monotonic us */
+};
+
+struct server {
+	const struct cohort_config *cfg;
+	int listen_fd;
+	int sig_fd;
+	int wake[2]; /* workers → poller: a slot changed state */
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* the queue has a job, or quit */
+	struct slot *slots;
+	size_t nslots;
+	size_t *queue; /* ring of slot indexes */
+	size_t qhead, qlen;
+	size_t active; /* queued + busy slots */
+	bool accept_pending;
+	bool quit;
+
+	struct worker *workers;
+	pthread_t *threads;
+	size_t nthreads;
+};
+
+struct thread_arg {
+	struct server *srv;
+	struct worker *w;
+};
+
+static void wake_poller(struct server *srv)
+{
+	char c = 1;
+	ssize_t n = write(srv->wake[1], &c, 1);
+
+	(void)n; /* a full pipe already holds a wake-up */
+}
+
+/* Called with the lock held. */
+static void enqueue(struct server *srv, size_t idx)
+{
+	BUG_ON(srv->qlen == srv->nslots);
+	srv->queue[(srv->qhead + srv->qlen) % srv->nslots] = idx;
+	srv->qlen++;
+	srv->slots[idx].state = SLOT_QUEUED;
+	srv->active++;
+	pthread_cond_signal(&srv->cond);
+}
+
+static void take_job(struct server *srv, struct worker *w, struct slot *s)
+{
+	int rc;
+
+	if (s->evict) {
+		FCGX_Free(&s->fcgx, 1);
+		s->evict = false;
+	}
+	rc = FCGX_Accept_r(&s->fcgx);
+	if (s->accept) {
+		pthread_mutex_lock(&srv->lock);
+		srv->accept_pending = false;
+		s->accept = false;
+		pthread_mutex_unlock(&srv->lock);
+		wake_poller(srv);
+	}
+	if (rc >= 0) {
+		worker_serve(w, &s->fcgx);
+		FCGX_Finish_r(&s->fcgx);
+		return;
+	}
+	/* EAGAIN: another worker took the pending connection, or an idle
+	 * connection was closed by the web server and nothing else waited. */
+	if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR || rc == -ECONNABORTED)
+		return;
+	log_warn("fcgi_accept_failed", LF_I("worker", w->index), LF_S("error", strerror(-rc)));
+	if (rc == -EMFILE || rc == -ENFILE || rc == -ENOBUFS || rc == -ENOMEM) {
+		/* Out of descriptors or memory: back off instead of spinning. */
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct thread_arg *ta = arg;
+	struct server *srv = ta->srv;
+
+	for (;;) {
+		struct slot *s;
+		size_t idx;
+
+		pthread_mutex_lock(&srv->lock);
+		while (srv->qlen == 0 && !srv->quit)
+			pthread_cond_wait(&srv->cond, &srv->lock);
+		if (srv->qlen == 0) {
+			pthread_mutex_unlock(&srv->lock);
+			break;
+		}
+		idx = srv->queue[srv->qhead];
+		srv->qhead = (srv->qhead + 1) % srv->nslots;
+		srv->qlen--;
+		s = &srv->slots[idx];
+		s->state = SLOT_BUSY;
+		pthread_mutex_unlock(&srv->lock);
+
+		take_job(srv, ta->w, s);
+
+		pthread_mutex_lock(&srv->lock);
+		s->state = s->fcgx.ipcFd >= 0 ? SLOT_IDLE : SLOT_FREE;
+		s->idle_since = clock_mono_us();
+		srv->active--;
+		pthread_mutex_unlock(&srv->lock);
+		wake_poller(srv);
+	}
+	free(ta);
+	return NULL;
+}
+
+/* A slot for a new connection: a free one, else the longest-idle one
+ * (marked for eviction). Called with the lock held; -1 when none. */
+static long slot_for_accept(struct server *srv)
+{
+	long lru = -1;
+
+	for (size_t i = 0; i < srv->nslots; i++) {
+		const struct slot *s = &srv->slots[i];
+
+		if (s->state == SLOT_FREE)
+			return (long)i;
+		if (s->state == SLOT_IDLE && (lru < 0 || s->idle_since < srv->slots[lru].idle_since))
+			lru = (long)i;
+	}
+	if (lru >= 0)
+		srv->slots[lru].evict = true;
+	return lru;
+}
+
+static bool can_accept(const struct server *srv)
+{
+	if (srv->accept_pending)
+		return false;
+	for (size_t i = 0; i < srv->nslots; i++)
+		if (srv->slots[i].state == SLOT_FREE || srv->slots[i].state == SLOT_IDLE)
+			return true;
+	return false;
+}
+
+/* The poller. Returns when a stop was requested and nothing is in flight. */
+static void poll_loop(struct server *srv)
+{
+	struct pollfd *pfd = calloc(srv->nslots + 3, sizeof(*pfd));
+	size_t *who = calloc(srv->nslots + 3, sizeof(*who));
+	bool stopping = false;
+
+	if (!pfd || !who) {
+		log_error("out_of_memory", LF_S("where", "poll_loop"));
+		goto out;
+	}
+	for (;;) {
+		size_t n = 0;
+		int r;
+
+		pthread_mutex_lock(&srv->lock);
+		if (stopping && srv->active == 0) {
+			pthread_mutex_unlock(&srv->lock);
+			break;
+		}
+		pfd[n++] = (struct pollfd){ .fd = srv->sig_fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = srv->wake[0], .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = !stopping && can_accept(srv) ? srv->listen_fd : -1,
+					    .events = POLLIN };
+		for (size_t i = 0; !stopping && i < srv->nslots; i++) {
+			if (srv->slots[i].state != SLOT_IDLE)
+				continue;
+			who[n] = i;
+			pfd[n++] = (struct pollfd){ .fd = srv->slots[i].fcgx.ipcFd, .events = POLLIN };
+		}
+		pthread_mutex_unlock(&srv->lock);
+
+		r = poll(pfd, n, -1);
+		if (r < 0) {
+			if (errno != EINTR)
+				log_error("poll_failed", LF_S("error", strerror(errno)));
+			continue;
+		}
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(srv->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si) && !stopping) {
+				log_info("stopping", LF_I("signal", si.ssi_signo));
+				stopping = true;
+			}
+		}
+		if (pfd[1].revents & POLLIN) {
+			char buf[64];
+
+			while (read(srv->wake[0], buf, sizeof(buf)) > 0)
+				;
+		}
+		pthread_mutex_lock(&srv->lock);
+		/* Requests already sent on idle connections are served even
+		 * when the stop arrived in the same round. */
+		for (size_t k = 3; k < n; k++)
+			if (pfd[k].revents && srv->slots[who[k]].state == SLOT_IDLE)
+				enqueue(srv, who[k]);
+		if (!stopping && (pfd[2].revents & POLLIN) && can_accept(srv)) {
+			long idx = slot_for_accept(srv);
+
+			if (idx >= 0) {
+				srv->slots[idx].accept = true;
+				srv->accept_pending = true;
+				enqueue(srv, (size_t)idx);
+			}
+		}
+		pthread_mutex_unlock(&srv->lock);
+	}
+out:
+	free(pfd);
+	free(who);
+}
+
+static int make_pipe_nonblocking(int fds[2])
+{
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
+		return COHORT_E_INTERNAL;
+	return 0;
+}
+
+static void server_release(struct server *srv)
+{
+	for (size_t i = 0; srv->slots && i < srv->nslots; i++)
+		FCGX_Free(&srv->slots[i].fcgx, 1);
+	for (size_t i = 0; srv->workers && i < srv->nthreads; i++)
+		worker_release(&srv->workers[i]);
+	free(srv->slots);
+	free(srv->queue);
+	free(srv->workers);
+	free(srv->threads);
+	if (srv->sig_fd >= 0)
+		close(srv->sig_fd);
+	if (srv->wake[0] >= 0)
+		close(srv->wake[0]);
+	if (srv->wake[1] >= 0)
+		close(srv->wake[1]);
+	pthread_mutex_destroy(&srv->lock);
+	pthread_cond_destroy(&srv->cond);
+}
+
+int server_run(const struct cohort_config *cfg, int listen_fd)
+{
+	struct server srv = { .cfg = cfg, .listen_fd = listen_fd, .sig_fd = -1, .wake = { -1, -1 } };
+	size_t started = 0;
+	sigset_t mask;
+	int err = 0, fl;
+
+	pthread_mutex_init(&srv.lock, NULL);
+	pthread_cond_init(&srv.cond, NULL);
+	srv.nthreads = (size_t)cfg->api_threads;
+	srv.nslots = srv.nthreads * SERVER_CONNS_PER_THREAD;
+	if (srv.nslots < SERVER_CONNS_MIN)
+		srv.nslots = SERVER_CONNS_MIN;
+
+	/* Signals are taken on the signalfd only; every thread inherits the mask. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	srv.sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	fl = fcntl(listen_fd, F_GETFL);
+	if (srv.sig_fd < 0 || make_pipe_nonblocking(srv.wake) || fl < 0 ||
+	    fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		log_error("server_setup_failed", LF_S("error", strerror(errno)));
+		err = COHORT_E_INTERNAL;
+		goto out;
+	}
+	srv.slots = calloc(srv.nslots, sizeof(*srv.slots));
+	srv.queue = calloc(srv.nslots, sizeof(*srv.queue));
+	srv.workers = calloc(srv.nthreads, sizeof(*srv.workers));
+	srv.threads = calloc(srv.nthreads, sizeof(*srv.threads));
+	if (!srv.slots || !srv.queue || !srv.workers || !srv.threads) {
+		err = COHORT_E_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < srv.nslots; i++)
+		FCGX_InitRequest(&srv.slots[i].fcgx, listen_fd, 0);
+	for (size_t i = 0; i < srv.nthreads; i++) {
+		err = worker_init(&srv.workers[i], i, cfg);
+		if (err)
+			goto out;
+	}
+	for (; started < srv.nthreads; started++) {
+		struct thread_arg *ta = malloc(sizeof(*ta));
+
+		if (!ta) {
+			err = COHORT_E_NOMEM;
+			break;
+		}
+		*ta = (struct thread_arg){ &srv, &srv.workers[started] };
+		if (pthread_create(&srv.threads[started], NULL, worker_main, ta)) {
+			free(ta);
+			err = COHORT_E_INTERNAL;
+			break;
+		}
+	}
+	if (!err) {
+		log_info("serving", LF_I("threads", srv.nthreads), LF_I("connections", srv.nslots));
+		poll_loop(&srv);
+	}
+	pthread_mutex_lock(&srv.lock);
+	srv.quit = true;
+	pthread_cond_broadcast(&srv.cond);
+	pthread_mutex_unlock(&srv.lock);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(srv.threads[i], NULL);
+out:
+	/* The signals stay blocked: a second SIGTERM during the exit must not
+	 * turn a clean stop into a kill. */
+	server_release(&srv);
+	return err;
+}

@@ -1,0 +1,112 @@
+#include "api/worker.h"
+#include "api/dispatch.h"
+#include "api/request.h"
+#include "core/config.h"
+#include "core/db.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/rconn.h"
+#include "core/strbuf.h"
+
+#include <fcgiapp.h>
+#include <limits.h>
+#include <string.h>
+
+int worker_init(struct worker *w, size_t index, const struct cohort_config *cfg)
+{
+	struct db *db;
+
+	memset(w, 0, sizeof(*w));
+	w->index = index;
+	w->cfg = cfg;
+	w->redis = rconn_new(cfg);
+	if (!w->redis)
+		return COHORT_E_NOMEM;
+	/* A database that is not there yet is not fatal: health reports it
+	 * and the next request that needs it tries again. */
+	(void)worker_db(w, &db);
+	return 0;
+}
+
+void worker_release(struct worker *w)
+{
+	if (!w)
+		return;
+	rconn_free(w->redis);
+	db_close(w->db);
+	w->redis = NULL;
+	w->db = NULL;
+}
+
+int worker_db(struct worker *w, struct db **out)
+{
+	int err;
+
+	*out = NULL;
+	if (w->db && db_ping(w->db) == 0) {
+		*out = w->db;
+		return 0;
+	}
+	db_close(w->db);
+	w->db = NULL;
+	err = db_open(w->cfg->db_path, &w->db);
+	if (!err)
+		err = db_ping(w->db);
+	if (err) {
+		log_warn("db_unavailable", LF_S("path", w->cfg->db_path), LF_S("error", db_last_error(w->db)));
+		db_close(w->db);
+		w->db = NULL;
+		return COHORT_E_DB;
+	}
+	*out = w->db;
+	return 0;
+}
+
+/* request_reader over the FastCGI stdin stream. FCGX_GetStr returns fewer
+ * bytes than asked only at the end of the stream. */
+static long fcgx_read(void *ctx, char *buf, size_t len)
+{
+	FCGX_Stream *in = ctx;
+	int n = FCGX_GetStr(buf, len > INT_MAX ? INT_MAX : (int)len, in);
+
+	if (n < 0 || FCGX_GetError(in))
+		return COHORT_E_IO;
+	return n;
+}
+
+static size_t send_response(FCGX_Request *fcgx, const struct request *req, const struct response *res)
+{
+	struct strbuf head = STRBUF_INIT;
+	size_t sent = 0;
+
+	if (response_head(res, req->id, &head) == 0 &&
+	    FCGX_PutStr(head.buf, (int)head.len, fcgx->out) == (int)head.len) {
+		/* HEAD gets GET's headers, Content-Length included, without the body. */
+		if (strcmp(req->method, "HEAD") && res->body.len &&
+		    FCGX_PutStr(res->body.buf, (int)res->body.len, fcgx->out) == (int)res->body.len)
+			sent = res->body.len;
+		FCGX_FFlush(fcgx->out);
+	}
+	if (FCGX_GetError(fcgx->out))
+		log_debug("response_write_failed", LF_S("rid", req->id));
+	strbuf_release(&head);
+	return sent;
+}
+
+void worker_serve(struct worker *w, struct FCGX_Request *fcgx)
+{
+	struct request req;
+	struct response res;
+	size_t sent;
+
+	request_init(&req, (const char *const *)fcgx->envp, w->cfg, w, fcgx_read, fcgx->in);
+	response_init(&res);
+	dispatch(&req, &res);
+	sent = send_response(fcgx, &req, &res);
+	/* Leave the connection clean for the next request on it: whatever the
+	 * handler did not read of the body is read and dropped (bounded). */
+	request_drain(&req, REQUEST_DRAIN_MAX);
+	dispatch_finish(&req, &res, sent);
+	response_release(&res);
+	request_release(&req);
+}

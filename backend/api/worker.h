@@ -1,0 +1,34 @@
+/*
+ * worker.h — what one cohort-api worker thread owns: its Redis connection
+ * and its database handle (never shared between threads), and the glue that
+ * runs one FastCGI request through the request layer and the dispatcher.
+ */
+#ifndef COHORT_API_WORKER_H
+#define COHORT_API_WORKER_H
+
+#include <stddef.h>
+
+struct cohort_config;
+struct rconn;
+struct db;
+struct FCGX_Request;
+
+struct worker {
+	size_t index;
+	const struct cohort_config *cfg;
+	struct rconn *redis; /* connects lazily, reconnects by itself */
+	struct db *db;       /* NULL until opened; see worker_db */
+};
+
+int worker_init(struct worker *w, size_t index, const struct cohort_config *cfg);
+void worker_release(struct worker *w);
+
+/* The worker's database handle, (re)opened when it is missing or does not
+ * answer; COHORT_E_DB when the database cannot be reached. */
+int worker_db(struct worker *w, struct db **out);
+
+/* Handles the request accepted on fcgx and writes its response; the caller
+ * finishes the request (FCGX_Finish_r) afterwards. */
+void worker_serve(struct worker *w, struct FCGX_Request *fcgx);
+
+#endif
