@@ -143,8 +143,15 @@ int course_create(struct db *db, int64_t user_id, const char *name, size_t name_
 	if (!nickname) {
 		nickname = u.display_name;
 		nick_len = strlen(u.display_name);
-		if (nick_len > NICKNAME_MAX_BYTES)
-			nick_len = NICKNAME_MAX_BYTES; /* may cut a character: re-validated below */
+		if (nick_len > NICKNAME_MAX_BYTES) {
+			/* Cut at a character boundary and drop the spaces the cut
+			 * may expose, so the nickname is as valid as the name. */
+			nick_len = NICKNAME_MAX_BYTES;
+			while (nick_len && ((unsigned char)nickname[nick_len] & 0xc0) == 0x80)
+				nick_len--;
+			while (nick_len && nickname[nick_len - 1] == ' ')
+				nick_len--;
+		}
 	}
 	new_code(code);
 	code_hash(code, strlen(code), hex);
