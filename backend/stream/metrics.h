@@ -1,0 +1,41 @@
+/*
+ * metrics.h — the streamer's counters, rendered as Prometheus text by
+ * GET /stream/metrics. One process-wide set (the process has one event loop,
+ * so plain integers suffice), in the manner of redis's server.stat_* fields.
+ */
+#ifndef COHORT_STREAM_METRICS_H
+#define COHORT_STREAM_METRICS_H
+
+#include <stdint.h>
+
+struct strbuf;
+
+enum transport { TRANSPORT_SSE, TRANSPORT_WS, TRANSPORT__N };
+
+struct stream_metrics {
+	uint64_t conns_current[TRANSPORT__N];
+	uint64_t conns_total[TRANSPORT__N];
+	uint64_t conns_rejected;    /* refused: stream.max_conns reached */
+	uint64_t events_in;         /* entries read from Redis by the reader */
+	uint64_t events_catchup;    /* entries read by resuming connections */
+	uint64_t events_skipped;    /* entries without a usable envelope */
+	uint64_t deliveries;        /* events written to a connection */
+	uint64_t bytes_out;         /* bytes handed to the sockets */
+	uint64_t queue_drops;       /* connections closed because their queue overflowed */
+	uint64_t resume_requests;   /* connections that asked to resume from an id */
+	uint64_t resets;            /* reset events sent */
+	uint64_t redis_reconnects;  /* successful reconnects of either Redis connection */
+	uint64_t redis_errors;      /* Redis error replies and failed connects */
+	uint64_t heartbeats;        /* SSE heartbeat comments and WebSocket pings */
+	uint64_t ws_messages_in;    /* client WebSocket messages handled */
+	uint64_t ws_bad_messages;   /* of which rejected */
+	uint64_t xread_calls;       /* XREAD commands issued */
+	uint64_t streams_followed;  /* Redis streams the reader follows now */
+	uint64_t redis_up;          /* 1 when the reader connection is ready */
+};
+
+extern struct stream_metrics stream_metrics;
+
+int metrics_render(struct strbuf *out);
+
+#endif
