@@ -193,7 +193,7 @@ static void test_ensure_concurrent(void **state)
 	pthread_t th[2];
 
 	for (int i = 0; i < RACE_LESSONS; i++) {
-		char name[16];
+		char name[32];
 
 		snprintf(name, sizeof(name), "Race %d", i);
 		lessons[i] = lesson(f->t.db, f->course, name);
