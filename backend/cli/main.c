@@ -108,8 +108,8 @@ static int cmd_help(struct cli *c, int argc, char **argv)
 	       "Every command but config-example and help prints one JSON object; errors are one line\n"
 	       "on stderr with exit status 1 (2 for usage). See docs/cli.md.\n\ncommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		printf("  %-19s %s\n  %-19s   %s %s\n", commands[i].name, commands[i].help, "", commands[i].name,
-		       commands[i].usage);
+		printf("  %s%s%s\n      %s\n", commands[i].name, commands[i].usage[0] ? " " : "", commands[i].usage,
+		       commands[i].help);
 	return CLI_OK;
 }
 
