@@ -110,7 +110,9 @@ EOF
 start redis "$VAR/log/redis.log" redis-server "$VAR/redis/redis.conf"
 wait_until Redis 10 redis-cli -p "$COHORT_REDIS_PORT" ping
 
-"$BIN/cohort" migrate
+"$BIN/cohort" migrate >/dev/null
+"$BIN/cohort" init-secret >/dev/null
+DEMO=$("$BIN/cohort" seed-demo)
 
 rm -f "$COHORT_API_LISTEN"
 start api "$VAR/log/api.log" "$BIN/cohort-api"
@@ -138,6 +140,8 @@ curl -fsS -X POST -H 'Content-Type: application/json' \
 cat <<EOF
 
   cohort is running at $URL
+  demo sign-in (password cohort-demo): teacher, alice, bob, carol; admin: admin
+  demo data: $DEMO
   logs: $VAR/log/   data: $VAR/
   try:  curl $URL/api/v1/health
         curl -N '$URL/stream/events?streams=dev:demo&lastEventId=dev:demo=0-0'

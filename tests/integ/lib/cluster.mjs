@@ -231,8 +231,10 @@ export class Cluster {
   }
 
   async prepareDatabase() {
-    const r = await this.cli('migrate');
-    if (r.code !== 0) throw new Error(`cohort migrate failed: ${r.stderr}`);
+    for (const cmd of ['migrate', 'init-secret']) {
+      const r = await this.cli(cmd);
+      if (r.code !== 0) throw new Error(`cohort ${cmd} failed: ${r.stderr}`);
+    }
   }
 
   async startApi() {
