@@ -9,13 +9,14 @@
 # reported (pass/fail in the JSON and the report), never asserted: the script
 # fails only when a scenario could not run or the cluster did not stop cleanly.
 #
-# Environment: FLAVOR (release), COHORT_BENCH_OUT (var/bench),
-# COHORT_BENCH_ONLY (space-separated scenario names to run).
+# Environment: FLAVOR (release), COHORT_BIN_DIR (build/$FLAVOR),
+# COHORT_BENCH_OUT (var/bench), COHORT_BENCH_ONLY (space-separated scenario
+# names to run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 FLAVOR=${FLAVOR:-release}
-BIN=$ROOT/build/$FLAVOR
+BIN=$(cd "${COHORT_BIN_DIR:-build/$FLAVOR}" 2>/dev/null && pwd) || { echo "bench: no ${COHORT_BIN_DIR:-build/$FLAVOR} (run make first)"; exit 1; }
 OUT=${COHORT_BENCH_OUT:-$ROOT/var/bench}
 ONLY=${COHORT_BENCH_ONLY:-}
 BENCH=$BIN/cohort-bench
@@ -80,6 +81,22 @@ for b in "$BENCH" "$BIN/cohort-stream" "$BIN/cohort"; do
 done
 command -v node >/dev/null || { log "node is required"; exit 1; }
 mkdir -p "$OUT"
+
+# Other work on the machine takes CPU from the system under test: say so.
+cpu_busy_pct() {
+  local a b
+  read -r _ a1 a2 a3 a4 a5 a6 a7 a8 _ </proc/stat
+  sleep 1
+  read -r _ b1 b2 b3 b4 b5 b6 b7 b8 _ </proc/stat
+  a=$((a1 + a2 + a3 + a6 + a7 + a8)); b=$((b1 + b2 + b3 + b6 + b7 + b8))
+  local idle=$(((b4 + b5) - (a4 + a5)))
+  echo $(((b - a) * 100 / ((b - a) + idle + 1)))
+}
+busy=$(cpu_busy_pct)
+if [ "$busy" -gt 20 ]; then
+  log "warning: the machine is already ${busy}% busy before the benchmark; numbers will be lower"
+  log "         (the JSON records the whole machine's CPU use in cpu.host_busy_pct)"
+fi
 
 # ---- cluster ---------------------------------------------------------------
 # Log at info: the harness default (debug) writes a line per connection.

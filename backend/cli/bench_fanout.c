@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #define MAX_MULTI 16
+#define DRAIN_QUIET_US 3000000
 
 struct multi {
 	const char *v[MAX_MULTI];
@@ -92,7 +93,7 @@ static const struct opt {
 	{ "stream-pid", OPT_LONG, offsetof(struct fanout_opts, stream_pid), "PID",
 	  "the streamer process, for RSS and CPU from /proc" },
 	{ "cpu-pid", OPT_MULTI, offsetof(struct fanout_opts, cpu_pids), "NAME=PID",
-	  "also report CPU use of this process (repeatable)" },
+	  "also report CPU use of this process and its children (repeatable)" },
 	{ "out", OPT_STR, offsetof(struct fanout_opts, out), "FILE", "write the JSON report here" },
 	{ "name", OPT_STR, offsetof(struct fanout_opts, name), "NAME", "scenario name in the report" },
 	{ "via", OPT_STR, offsetof(struct fanout_opts, via), "LABEL",
@@ -328,8 +329,18 @@ static void set_cpu_pids(struct bench_result *r, const struct fanout_opts *o)
 
 static void cpu_mark(struct bench_result *r, bool start)
 {
+	uint64_t busy, total;
+
+	if (sys_host_cpu(&busy, &total)) {
+		r->host_busy_pct = -1;
+	} else if (start) {
+		r->host_busy0 = busy;
+		r->host_total0 = total;
+	} else if (total > r->host_total0) {
+		r->host_busy_pct = 100.0 * (double)(busy - r->host_busy0) / (double)(total - r->host_total0);
+	}
 	for (int i = 0; i < r->ncpu; i++) {
-		int64_t us = sys_proc_cpu_us(r->cpu[i].pid);
+		int64_t us = sys_proc_tree_cpu_us(r->cpu[i].pid);
 
 		if (start)
 			r->cpu[i].start_us = us;
@@ -368,7 +379,8 @@ static void wait_connected(struct bench_clients *bc, const struct fanout_opts *o
 }
 
 /* After the last event: wait for every expected delivery, or until nothing
- * arrives for a second, or the drain limit. */
+ * arrives for DRAIN_QUIET_US, or the drain limit. A streamer that is far
+ * behind still delivers steadily, so a quiet period means it is stuck. */
 static void drain(struct bench_clients *bc, const struct bench_pub *p, const struct fanout_opts *o,
 		  struct bench_result *r)
 {
@@ -391,7 +403,7 @@ static void drain(struct bench_clients *bc, const struct bench_pub *p, const str
 			last = got;
 			last_change = now;
 		}
-		if ((all_connected && got >= want) || now - last_change > 1000000 ||
+		if ((all_connected && got >= want) || now - last_change > DRAIN_QUIET_US ||
 		    now - t0 > (int64_t)(o->drain * 1e6))
 			break;
 		sleep_s(0.002);
@@ -419,6 +431,7 @@ static void fill_config(struct bench_result *r, const struct fanout_opts *o, lon
 	r->cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	r->nofile = nofile;
 	r->stream_pid = (int)o->stream_pid;
+	r->host_busy_pct = -1;
 	gmtime_r(&now, &tm);
 	strftime(r->date, sizeof(r->date), "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

@@ -427,6 +427,18 @@ static json_object *build(const struct bench_result *r)
 	ADD(root, "streamer", o);
 
 	o = json_object_new_object();
+	if (r->host_busy_pct >= 0) {
+		double watched = 0, wall = r->idle ? r->duration_s : r->window_s;
+
+		for (int i = 0; i < r->ncpu; i++)
+			watched += wall > 0 ? (double)r->cpu[i].us / 1e4 / wall : 0;
+		/* In percent of one CPU, like util_pct: what the whole machine
+		 * spent, and what of it the processes listed here do not explain
+		 * (the kernel's softirq work, and anything else running). */
+		ADD(o, "host_busy_pct", jd(r->host_busy_pct * (double)r->cpus, 1));
+		ADD(o, "host_capacity_pct", jd(100.0 * (double)r->cpus, 0));
+		ADD(o, "unaccounted_pct", jd(r->host_busy_pct * (double)r->cpus - watched, 1));
+	}
 	for (int i = 0; i < r->ncpu; i++) {
 		json_object *c = json_object_new_object();
 		double wall = r->idle ? r->duration_s : r->window_s;
@@ -513,6 +525,8 @@ void report_print(const struct bench_result *r, FILE *f)
 		fprintf(f, "  cpu         %s %.1f%%\n", r->cpu[i].name,
 			wall > 0 ? (double)r->cpu[i].us / 1e4 / wall : 0.0);
 	}
+	if (r->host_busy_pct >= 0)
+		fprintf(f, "  cpu         whole machine %.1f%% of %ld CPUs busy\n", r->host_busy_pct, r->cpus);
 	fprintf(f, "  errors      %llu (connect %llu, http %llu, closed %llu, read %llu, parse %llu)%s%s\n",
 		(unsigned long long)error_total(r), (unsigned long long)r->connect_failed,
 		(unsigned long long)r->http_errors, (unsigned long long)r->closed,

@@ -110,6 +110,8 @@ struct bench_result {
 	double anon_per_conn_bytes;
 	struct bench_cpu cpu[BENCH_MAX_CPU];
 	int ncpu;
+	uint64_t host_busy0, host_total0; /* /proc/stat ticks at the window start */
+	double host_busy_pct;             /* of all CPUs, over the window; < 0 unknown */
 	char *metrics_before; /* Prometheus text, or NULL */
 	char *metrics_after;
 

@@ -3,6 +3,7 @@
 #include "core/num.h"
 #include "core/strbuf.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -155,6 +156,90 @@ int64_t sys_proc_cpu_us(int pid)
 			break;
 	}
 	return sum * 1000000 / ticks;
+}
+
+/* The fourth field of /proc/<pid>/stat, after the ')' that ends the name. */
+static long proc_ppid(const char *pid)
+{
+	char path[300], buf[512], *p;
+	FILE *f;
+	size_t n;
+	long ppid;
+
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if (!(p = strrchr(buf, ')')) || p[1] != ' ' || !p[2] || p[3] != ' ')
+		return -1;
+	p += 4;
+	for (n = 0; p[n] >= '0' && p[n] <= '9'; n++)
+		;
+	p[n] = '\0';
+	return parse_long(p, &ppid) ? -1 : ppid;
+}
+
+int64_t sys_proc_tree_cpu_us(int pid)
+{
+	int64_t sum = sys_proc_cpu_us(pid);
+	DIR *d;
+	struct dirent *e;
+
+	if (sum < 0 || !(d = opendir("/proc")))
+		return sum;
+	while ((e = readdir(d))) {
+		long child;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' || proc_ppid(e->d_name) != pid)
+			continue;
+		if (!parse_long(e->d_name, &child)) {
+			int64_t c = sys_proc_cpu_us((int)child);
+
+			if (c > 0)
+				sum += c;
+		}
+	}
+	closedir(d);
+	return sum;
+}
+
+int sys_host_cpu(uint64_t *busy, uint64_t *total)
+{
+	char line[512], *p = line;
+	FILE *f = fopen("/proc/stat", "r");
+	uint64_t v[10] = { 0 };
+	int n = 0;
+
+	if (!f)
+		return COHORT_E_IO;
+	if (!fgets(line, sizeof(line), f) || strncmp(line, "cpu ", 4)) {
+		fclose(f);
+		return COHORT_E_IO;
+	}
+	fclose(f);
+	p += 4;
+	/* user nice system idle iowait irq softirq steal guest guest_nice */
+	while (n < 8) {
+		size_t k;
+
+		while (*p == ' ')
+			p++;
+		for (k = 0; p[k] >= '0' && p[k] <= '9'; k++)
+			;
+		if (!k || parse_u64n(p, k, &v[n]))
+			break;
+		p += k;
+		n++;
+	}
+	if (n < 5)
+		return COHORT_E_IO;
+	*total = 0;
+	for (int i = 0; i < n; i++)
+		*total += v[i];
+	*busy = *total - v[3] - v[4];
+	return 0;
 }
 
 int sys_http_get(const struct sys_url *u, const char *path, struct strbuf *body, int timeout_ms)

@@ -35,6 +35,12 @@ struct proc_mem {
 int sys_proc_mem(int pid, struct proc_mem *out);
 /* User + system CPU time of a process, in microseconds; -1 when unknown. */
 int64_t sys_proc_cpu_us(int pid);
+/* The same, plus the process's live children (nginx's workers). */
+int64_t sys_proc_tree_cpu_us(int pid);
+
+/* Whole-machine CPU time from /proc/stat, in clock ticks: busy (all but
+ * idle and iowait) and total. 0 or COHORT_E_IO. */
+int sys_host_cpu(uint64_t *busy, uint64_t *total);
 
 /* GET path from the URL's server with a timeout; appends the body. 0, or
  * a negative error (COHORT_E_IO, COHORT_E_TIMEOUT, or COHORT_E_UNAVAILABLE
