@@ -5,6 +5,8 @@
 #include "core/log.h"
 
 #include <hiredis/hiredis.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,12 +43,25 @@ static void drop(struct rconn *rc)
 	rc->ctx = NULL;
 }
 
+/*
+ * An idle connection has nothing to read: readable (or hung up) means the
+ * server closed it — typically Redis restarted since the last command. It is
+ * replaced before a command is written to it, so a command that must not be
+ * re-sent (XADD) is not lost to a connection that was already dead.
+ */
+static bool peer_closed(const redisContext *ctx)
+{
+	struct pollfd p = { .fd = ctx->fd, .events = POLLIN | POLLRDHUP };
+
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+}
+
 static int ensure(struct rconn *rc)
 {
 	struct timeval tv = { rc->timeout_ms / 1000, (rc->timeout_ms % 1000) * 1000 };
 	int64_t now = clock_mono_us();
 
-	if (rc->ctx && !rc->ctx->err)
+	if (rc->ctx && !rc->ctx->err && !peer_closed(rc->ctx))
 		return 0;
 	drop(rc);
 	if (now < rc->next_try_us) {
