@@ -19,10 +19,13 @@
 #include "core/log.h"
 #include "core/version.h"
 
+#include <errno.h>
 #include <fcgiapp.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *out)
 {
@@ -31,6 +34,26 @@ static void usage(FILE *out)
 	      "       cohort-api --version\n"
 	      "The config file may also be named by $COHORT_CONFIG; COHORT_<KEY> variables override it.\n",
 	      out);
+}
+
+/*
+ * Process managers may start us with standard descriptors closed (cgi-fcgi
+ * -start closes stdout and stderr). The next socket would then take fd 2 and
+ * every log line would be written into it, so closed ones are pointed at
+ * /dev/null first. fd 0 is left alone: it may be the inherited socket.
+ */
+static void guard_std_fds(void)
+{
+	for (int fd = 1; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			int n = open("/dev/null", O_RDWR);
+
+			if (n >= 0 && n != fd) {
+				dup2(n, fd);
+				close(n);
+			}
+		}
+	}
 }
 
 int main(int argc, char **argv)
@@ -61,6 +84,7 @@ int main(int argc, char **argv)
 		}
 	}
 
+	guard_std_fds();
 	if (config_load(&cfg, config_path, err, sizeof(err))) {
 		fprintf(stderr, "cohort-api: %s\n", err);
 		goto out;
