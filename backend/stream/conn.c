@@ -203,7 +203,7 @@ static void sse_rx(struct conn *c, bool on)
 		return;
 	if (on == ((c->flags & CONN_RX_ON) != 0))
 		return;
-	lws_rx_flow_control(c->wsi, on ? 1 : 0);
+	lws_rx_flow_control(c->wsi, on ? 1 | LWS_RXFLOW_REASON_FLAG_PROCESS_NOW : 0);
 	if (on)
 		c->flags |= CONN_RX_ON;
 	else
@@ -632,7 +632,9 @@ int conn_writable(struct conn *c)
 	r = c->transport == TRANSPORT_SSE ? writable_sse(c) : writable_ws(c);
 	if (r)
 		return r;
-	if (more_to_write(c))
+	/* Input polling goes off only once lws holds no unsent bytes either:
+	 * it flushes them on POLLOUT, which it ignores while flow-controlled. */
+	if (more_to_write(c) || lws_partial_buffered(c->wsi))
 		kick(c);
 	else
 		sse_rx(c, false);
