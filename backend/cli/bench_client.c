@@ -385,13 +385,23 @@ static void *thread_main(void *arg)
 {
 	struct bench_thread *t = arg;
 	struct epoll_event evs[EPOLL_BATCH];
-	int64_t last_sweep = clock_mono_us();
+	int64_t last_sweep = clock_mono_us(), last_wait = 0;
 	size_t batch = (size_t)t->bc->o.connect_batch;
 
 	while (!atomic_load_explicit(&t->bc->stop, memory_order_relaxed)) {
 		int n;
 		int64_t now;
 
+		/* With a read interval, let events pile up in the socket buffers
+		 * so one read takes several: fewer system calls per delivery, at
+		 * the price of up to that much added latency. */
+		if (t->bc->o.read_interval_us > 0) {
+			int64_t wait = last_wait + t->bc->o.read_interval_us - clock_mono_us();
+
+			if (wait > 0)
+				usleep((useconds_t)wait);
+			last_wait = clock_mono_us();
+		}
 		while (t->inflight < batch && t->next < t->count)
 			conn_open(t, &t->bc->conns[t->first + t->next++]);
 		n = epoll_wait(t->epfd, evs, EPOLL_BATCH, 10);

@@ -42,6 +42,7 @@ struct bench_client_opts {
 	int connect_batch;
 	int connect_timeout_ms;
 	size_t max_line;
+	int read_interval_us; /* least time between two epoll waits (0: none) */
 	int64_t origin_us; /* wall time that timeline slot 0 starts at */
 };
 

@@ -56,6 +56,7 @@ struct fanout_opts {
 	long max_pipeline;
 	long maxlen;
 	long max_line;
+	double read_interval;
 	bool idle;
 	bool help;
 	struct multi targets;
@@ -111,6 +112,8 @@ static const struct opt {
 	{ "maxlen", OPT_LONG, offsetof(struct fanout_opts, maxlen), "N", "XADD MAXLEN ~ N (100000)" },
 	{ "max-line", OPT_LONG, offsetof(struct fanout_opts, max_line), "BYTES",
 	  "longest SSE line or event data accepted (262144)" },
+	{ "read-interval", OPT_DBL, offsetof(struct fanout_opts, read_interval), "MS",
+	  "least time between two reads of the sockets; trades latency for client CPU (0)" },
 	{ "target", OPT_MULTI, offsetof(struct fanout_opts, targets), "EXPR",
 	  "a goal such as p99_ms<=50, reported as pass/fail (repeatable)" },
 	{ "idle", OPT_FLAG, offsetof(struct fanout_opts, idle), NULL,
@@ -232,6 +235,8 @@ static int check_opts(const struct fanout_opts *o)
 		why = "times must be >= 0";
 	else if (!o->idle && o->duration <= 0)
 		why = "--duration must be > 0";
+	else if (o->read_interval < 0 || o->read_interval > 1000)
+		why = "--read-interval must be 0..1000 ms";
 	else if (o->connect_timeout <= 0)
 		why = "--connect-timeout must be > 0";
 	else if (o->payload < 0 || o->payload > 32768)
@@ -428,6 +433,7 @@ static void fill_config(struct bench_result *r, const struct fanout_opts *o, lon
 	r->payload = o->payload;
 	r->threads = (int)o->threads;
 	r->connect_batch = (int)o->connect_batch;
+	r->read_interval_ms = o->read_interval;
 	r->cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	r->nofile = nofile;
 	r->stream_pid = (int)o->stream_pid;
@@ -570,6 +576,7 @@ int bench_fanout_main(int argc, char **argv)
 	co.connect_batch = (int)o.connect_batch;
 	co.connect_timeout_ms = (int)(o.connect_timeout * 1000);
 	co.max_line = (size_t)o.max_line;
+	co.read_interval_us = (int)(o.read_interval * 1000);
 	co.origin_us = r->timeline_origin_us = clock_wall_us();
 	if ((e = bench_clients_start(&bc, &co))) {
 		snprintf(r->error, sizeof(r->error), "cannot start clients: %s", cohort_strerror(e));

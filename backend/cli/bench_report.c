@@ -348,6 +348,7 @@ static json_object *build(const struct bench_result *r)
 	ADD(o, "duration_s", jd(r->duration_s, 1));
 	ADD(o, "threads", json_object_new_int(r->threads));
 	ADD(o, "connect_batch", json_object_new_int(r->connect_batch));
+	ADD(o, "read_interval_ms", jd(r->read_interval_ms, 3));
 	if (r->note)
 		ADD(o, "note", js(r->note));
 	ADD(root, "config", o);

@@ -50,6 +50,7 @@ struct bench_result {
 	long payload;
 	int threads;
 	int connect_batch;
+	double read_interval_ms;
 	char date[32];
 	long cpus;
 	long nofile;
