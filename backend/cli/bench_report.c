@@ -186,7 +186,14 @@ static json_object *jd(double v, int decimals)
 
 	if (!isfinite(v))
 		return NULL;
-	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+	/* Literal formats, so the compiler can bound the output. */
+	switch (decimals) {
+	case 0: snprintf(buf, sizeof(buf), "%.0f", v); break;
+	case 1: snprintf(buf, sizeof(buf), "%.1f", v); break;
+	case 3: snprintf(buf, sizeof(buf), "%.3f", v); break;
+	case 6: snprintf(buf, sizeof(buf), "%.6f", v); break;
+	default: snprintf(buf, sizeof(buf), "%.9f", v); break;
+	}
 	return json_object_new_double_s(v, buf);
 }
 
