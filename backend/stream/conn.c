@@ -535,10 +535,13 @@ static unsigned drain(struct conn *c, bool sse)
 
 		f->wpos = e->ev->id;
 		if (sse) {
-			strbuf_adds(b, "id: ");
-			follow_format(b, c->subs, c->n);
-			strbuf_adds(b, "\ndata: ");
+			/* The id after the data: a client that (against the spec)
+			 * adopts an id before the event is complete, and then loses
+			 * the rest of the event to a cut connection, adopts nothing. */
+			strbuf_adds(b, "data: ");
 			strbuf_add(b, e->ev->json, e->ev->len);
+			strbuf_adds(b, "\nid: ");
+			follow_format(b, c->subs, c->n);
 			strbuf_adds(b, "\n\n");
 		} else {
 			if (count)

@@ -97,6 +97,7 @@ struct feed {
 	bool have_id;
 	bool xread_inflight;
 	bool in_reply;
+	bool held;          /* the hub is still fanning out the last reply */
 	uint64_t gen;       /* bumped whenever the hub's sources change */
 	uint64_t xread_gen; /* gen the XREAD in flight was built from */
 	int64_t xread_sent_us;
@@ -410,9 +411,18 @@ static void on_xread(redisAsyncContext *ac, void *reply, void *priv)
 				f->hooks.entries(f->hooks.arg, kv->element[0]->str, kv->element[0]->len, f->ents, n);
 		}
 	}
+	f->held = f->hooks.batch_done && f->hooks.batch_done(f->hooks.arg);
 	f->in_reply = false;
 	if (f->reader.state == LINK_UP && f->have_id)
 		xread_issue(f);
+}
+
+void feed_reader_release(struct feed *f)
+{
+	if (!f || !f->held)
+		return;
+	f->held = false;
+	xread_issue(f);
 }
 
 static int ensure_argv(struct feed *f, size_t nsrc)
@@ -440,7 +450,7 @@ static void xread_issue(struct feed *f)
 	char count[16], block[16];
 	size_t n, argc = 0;
 
-	if (f->xread_inflight || f->stopping || f->reader.state != LINK_UP || !f->have_id)
+	if (f->xread_inflight || f->held || f->stopping || f->reader.state != LINK_UP || !f->have_id)
 		return;
 	n = f->hooks.sources(f->hooks.arg, f->src, f->src_cap);
 	if (n > f->src_cap) {

@@ -61,6 +61,9 @@ struct feed_hooks {
 	size_t (*sources)(void *arg, struct feed_source *out, size_t max);
 	/* Entries the reader got for key, oldest first. */
 	void (*entries)(void *arg, const char *key, size_t keylen, const struct feed_entry *ents, size_t n);
+	/* The whole reply was handed over. Returning true holds the reader (no
+	 * new XREAD) until feed_reader_release(). */
+	bool (*batch_done)(void *arg);
 };
 
 typedef void feed_last_fn(void *arg, int err, const struct stream_id *last);
@@ -78,6 +81,8 @@ bool feed_reader_ready(const struct feed *f);
 
 /* The set of sources changed (a stream was added, became ready or removed). */
 void feed_sources_changed(struct feed *f);
+/* Ends a hold asked for by batch_done: the reader reads again. */
+void feed_reader_release(struct feed *f);
 
 /* Last entry id of key (0-0 for an empty or missing stream). */
 struct feed_req *feed_last_id(struct feed *f, const char *key, feed_last_fn *cb, void *arg);

@@ -30,6 +30,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 
 struct hub {
 	struct feed *feed;
@@ -38,6 +39,10 @@ struct hub {
 	size_t nbuckets; /* a power of two */
 	size_t count;
 	size_t nready;
+	size_t budget;   /* event bytes offered per loop iteration */
+	struct hub_stream *bhead, *btail; /* streams with a backlog, round robin */
+	uv_idle_t idle;  /* runs the fan-out between loop iterations */
+	bool idle_open;
 };
 
 static uint64_t hash_key(const char *s, size_t len)
@@ -51,7 +56,7 @@ static uint64_t hash_key(const char *s, size_t len)
 	return h;
 }
 
-int hub_new(struct hub **out, const struct hub_limits *lim)
+int hub_new(struct hub **out, const struct hub_limits *lim, struct uv_loop_s *loop)
 {
 	struct hub *h = calloc(1, sizeof(*h));
 
@@ -59,6 +64,18 @@ int hub_new(struct hub **out, const struct hub_limits *lim)
 	if (!h)
 		return COHORT_E_NOMEM;
 	h->lim = *lim;
+	/* A quarter of a connection's queue per step: a client that keeps up
+	 * drains that much (and more) on each writable callback. */
+	h->budget = lim->queue_max / 4;
+	if (h->budget < 4096)
+		h->budget = 4096;
+	if (h->budget > 256 * 1024)
+		h->budget = 256 * 1024;
+	if (loop) {
+		uv_idle_init(loop, &h->idle);
+		h->idle.data = h;
+		h->idle_open = true;
+	}
 	h->nbuckets = 64;
 	h->buckets = calloc(h->nbuckets, sizeof(*h->buckets));
 	if (!h->buckets) {
@@ -89,6 +106,14 @@ size_t hub_count(const struct hub *h)
 	return h->count;
 }
 
+void hub_close(struct hub *h)
+{
+	if (h && h->idle_open) {
+		h->idle_open = false;
+		uv_close((uv_handle_t *)&h->idle, NULL);
+	}
+}
+
 void hub_free(struct hub *h)
 {
 	if (!h)
@@ -101,6 +126,7 @@ void hub_free(struct hub *h)
 
 			BUG_ON(hs->nfollowers);
 			feed_cancel(hs->init);
+			outq_release(&hs->backlog);
 			free(hs->scope);
 			free(hs);
 			hs = next;
@@ -141,6 +167,91 @@ static void grow(struct hub *h)
 	free(h->buckets);
 	h->buckets = b;
 	h->nbuckets = n;
+}
+
+/* ---- the paced fan-out ---- */
+
+static void blist_add(struct hub *h, struct hub_stream *hs)
+{
+	hs->bnext = NULL;
+	hs->bprev = h->btail;
+	if (h->btail)
+		h->btail->bnext = hs;
+	else
+		h->bhead = hs;
+	h->btail = hs;
+	hs->queued = true;
+}
+
+static void blist_del(struct hub *h, struct hub_stream *hs)
+{
+	if (!hs->queued)
+		return;
+	if (hs->bprev)
+		hs->bprev->bnext = hs->bnext;
+	else
+		h->bhead = hs->bnext;
+	if (hs->bnext)
+		hs->bnext->bprev = hs->bprev;
+	else
+		h->btail = hs->bprev;
+	hs->bprev = hs->bnext = NULL;
+	hs->queued = false;
+}
+
+static void fanout(struct hub_stream *hs, struct evbuf *ev)
+{
+	struct follow *f, *next;
+
+	for (f = hs->followers; f; f = next) {
+		next = f->next;
+		follow_on_event(f, ev);
+	}
+}
+
+/* Offers up to budget bytes of backlog, one event per stream in turn. */
+static void pump(struct hub *h, size_t budget)
+{
+	size_t spent = 0;
+
+	while (h->bhead && spent < budget) {
+		struct hub_stream *hs = h->bhead;
+		const struct outq_ent *e = outq_peek(&hs->backlog);
+
+		spent += e->ev->len;
+		fanout(hs, e->ev);
+		outq_pop(&hs->backlog);
+		blist_del(h, hs);
+		if (hs->backlog.count)
+			blist_add(h, hs);
+		else
+			outq_shrink(&hs->backlog);
+	}
+}
+
+static void idle_cb(uv_idle_t *t)
+{
+	struct hub *h = t->data;
+
+	pump(h, h->budget);
+	if (!h->bhead) {
+		uv_idle_stop(&h->idle);
+		feed_reader_release(h->feed);
+	}
+}
+
+bool hub_batch_done(void *arg)
+{
+	struct hub *h = arg;
+
+	pump(h, h->budget);
+	if (!h->bhead)
+		return false;
+	if (h->idle_open)
+		uv_idle_start(&h->idle, idle_cb);
+	else
+		pump(h, SIZE_MAX); /* no loop (tests): everything at once */
+	return h->idle_open;
 }
 
 static void on_init(void *arg, int err, const struct stream_id *last)
@@ -240,6 +351,12 @@ void hub_detach(struct follow *f)
 		feed_sources_changed(h->feed);
 	}
 	log_debug("stream_unfollowed", LF_S("stream", hs->scope));
+	blist_del(h, hs);
+	outq_release(&hs->backlog);
+	if (!h->bhead && h->idle_open && uv_is_active((uv_handle_t *)&h->idle)) {
+		uv_idle_stop(&h->idle);
+		feed_reader_release(h->feed);
+	}
 	free(hs->scope);
 	free(hs);
 }
@@ -271,7 +388,6 @@ void hub_entries(void *arg, const char *key, size_t keylen, const struct feed_en
 		return;
 	for (size_t i = 0; i < n; i++) {
 		struct evbuf *ev = NULL;
-		struct follow *f, *next;
 		int err;
 
 		if (stream_id_cmp(&ents[i].id, &hs->pos) <= 0)
@@ -284,10 +400,11 @@ void hub_entries(void *arg, const char *key, size_t keylen, const struct feed_en
 			log_warn("event_skipped", LF_S("stream", hs->scope), LF_S("error", cohort_strerror(err)));
 			continue;
 		}
-		for (f = hs->followers; f; f = next) {
-			next = f->next;
-			follow_on_event(f, ev);
-		}
+		/* Followers see it when the pump gets to it (hub_batch_done). */
+		if (outq_push(&hs->backlog, ev, 0))
+			log_error("event_dropped", LF_S("stream", hs->scope), LF_S("error", "out of memory"));
+		else if (!hs->queued)
+			blist_add(h, hs);
 		evbuf_unref(ev);
 	}
 }

@@ -357,13 +357,14 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct cohort_config
 
 	lim.catchup_batch = (unsigned)cfg->stream_catchup_batch;
 	lim.queue_max = (size_t)cfg->stream_queue_max;
-	err = hub_new(&srv->hub, &lim);
+	err = hub_new(&srv->hub, &lim, loop);
 	if (err)
 		return err;
 	memset(&hooks, 0, sizeof(hooks));
 	hooks.arg = srv->hub;
 	hooks.sources = hub_sources;
 	hooks.entries = hub_entries;
+	hooks.batch_done = hub_batch_done;
 	err = feed_new(&srv->feed, loop, cfg, &hooks, XREAD_BLOCK_MS);
 	if (err)
 		return err;
@@ -419,6 +420,7 @@ void server_stop(struct server *srv)
 	for (struct conn *c = srv->conns; c; c = c->next)
 		conn_shutdown(c);
 	hub_set_feed(srv->hub, NULL);
+	hub_close(srv->hub);
 	feed_free(srv->feed);
 	srv->feed = NULL;
 	/* lws closes the listener and every connection; with a foreign loop its

@@ -33,7 +33,8 @@ export async function until(fn, what, timeout = 10000) {
 /**
  * Opens an SSE stream with node's http client. Resolves once the response
  * headers are in. s.events: [{id, data (parsed JSON), raw}] for blocks with
- * data; s.lastId: the newest id field seen (as EventSource keeps it);
+ * data; s.lastId: the id of the newest dispatched block (as a WHATWG
+ * EventSource keeps it: a cut-off block changes nothing);
  * s.comments: comment lines; s.ended once the server closed.
  */
 export function sse(url, { headers = {}, agent = false } = {}) {
@@ -51,6 +52,7 @@ export function sse(url, { headers = {}, agent = false } = {}) {
       };
       let buf = '';
       let data = [];
+      let blockId = null; // as the spec says: an id takes effect when its event is dispatched
       res.setEncoding('utf8');
       res.on('data', (chunk) => {
         if (s.status !== 200) { s.body += chunk; return; }
@@ -60,11 +62,16 @@ export function sse(url, { headers = {}, agent = false } = {}) {
           const line = buf.slice(0, nl);
           buf = buf.slice(nl + 1);
           if (line === '') {
+            if (blockId !== null) {
+              s.lastId = blockId;
+              if (!data.length) s.idBlocks++;
+            }
             if (data.length) {
               const raw = data.join('\n');
               s.events.push({ id: s.lastId, data: JSON.parse(raw), raw });
             }
             data = [];
+            blockId = null;
             continue;
           }
           if (line.startsWith(':')) { s.comments.push(line); continue; }
@@ -72,7 +79,7 @@ export function sse(url, { headers = {}, agent = false } = {}) {
           const field = i < 0 ? line : line.slice(0, i);
           let value = i < 0 ? '' : line.slice(i + 1);
           if (value.startsWith(' ')) value = value.slice(1);
-          if (field === 'id') { s.lastId = value; if (!data.length) s.idBlocks++; }
+          if (field === 'id') blockId = value;
           else if (field === 'data') data.push(value);
         }
       });
