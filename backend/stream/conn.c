@@ -684,12 +684,19 @@ static ws_handler *const ws_handlers[WSMSG__N] = {
 	[WSMSG_PING] = ws_ping,
 };
 
-int conn_ws_receive(struct conn *c, const void *in, size_t len, bool first, bool final)
+int conn_ws_receive(struct conn *c, const void *in, size_t len, bool first, bool final, bool binary)
 {
 	char detail[WSMSG_DETAIL_MAX] = "";
 	struct wsmsg m;
 	int err;
 
+	if (binary) {
+		if (final) {
+			stream_metrics.ws_messages_in++;
+			conn_ws_error(c, COHORT_E_INVAL, "only text messages are accepted");
+		}
+		return 0;
+	}
 	if (first)
 		c->rxlen = 0;
 	if ((size_t)c->rxlen + len > WSMSG_MAX) {

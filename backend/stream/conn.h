@@ -63,7 +63,7 @@ void conn_ws_error(struct conn *c, int err, const char *detail);
 
 /* lws callbacks. Return -1 to close the connection. */
 int conn_writable(struct conn *c);
-int conn_ws_receive(struct conn *c, const void *in, size_t len, bool first, bool final);
+int conn_ws_receive(struct conn *c, const void *in, size_t len, bool first, bool final, bool binary);
 
 /* Heartbeats and trimming, once per sweep tick. */
 void conn_sweep(struct server *srv, uint32_t now_s);

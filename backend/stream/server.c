@@ -258,7 +258,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_RECEIVE:
 		if (!c)
 			return -1;
-		return conn_ws_receive(c, in, len, lws_is_first_fragment(wsi), lws_is_final_fragment(wsi));
+		return conn_ws_receive(c, in, len, lws_is_first_fragment(wsi), lws_is_final_fragment(wsi),
+				       lws_frame_is_binary(wsi));
 	case LWS_CALLBACK_CLOSED_HTTP:
 	case LWS_CALLBACK_CLOSED:
 	case LWS_CALLBACK_WSI_DESTROY:
