@@ -49,7 +49,10 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -113,6 +116,20 @@ static void enqueue(struct server *srv, size_t idx)
 	pthread_cond_signal(&srv->cond);
 }
 
+/*
+ * A web server that stops sending in the middle of a request body, or stops
+ * reading a response, would otherwise hold a worker forever: libfcgi's reads
+ * and writes block without a timeout. The socket options make them fail
+ * instead, which ends the request and closes the connection.
+ */
+static void set_io_timeouts(int fd)
+{
+	struct timeval tv = { SERVER_IO_TIMEOUT_S, 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
 static void take_job(struct server *srv, struct worker *w, struct slot *s)
 {
 	int rc;
@@ -130,6 +147,7 @@ static void take_job(struct server *srv, struct worker *w, struct slot *s)
 		wake_poller(srv);
 	}
 	if (rc >= 0) {
+		set_io_timeouts(s->fcgx.ipcFd);
 		worker_serve(w, &s->fcgx);
 		FCGX_Finish_r(&s->fcgx);
 		return;
@@ -212,15 +230,16 @@ static bool can_accept(const struct server *srv)
 	return false;
 }
 
-/* The poller. Returns when a stop was requested and nothing is in flight. */
-static void poll_loop(struct server *srv)
+/* The poller. Returns 0 when a stop was requested and nothing is in flight. */
+static int poll_loop(struct server *srv)
 {
 	struct pollfd *pfd = calloc(srv->nslots + 3, sizeof(*pfd));
 	size_t *who = calloc(srv->nslots + 3, sizeof(*who));
 	bool stopping = false;
+	int err = 0;
 
 	if (!pfd || !who) {
-		log_error("out_of_memory", LF_S("where", "poll_loop"));
+		err = COHORT_E_NOMEM;
 		goto out;
 	}
 	for (;;) {
@@ -284,6 +303,7 @@ static void poll_loop(struct server *srv)
 out:
 	free(pfd);
 	free(who);
+	return err;
 }
 
 static int make_pipe_nonblocking(int fds[2])
@@ -313,6 +333,34 @@ static void server_release(struct server *srv)
 	pthread_cond_destroy(&srv->cond);
 }
 
+/*
+ * libfcgi waits on connections with select(), which cannot take a descriptor
+ * at or above FD_SETSIZE. Descriptors are allocated lowest-first, so keeping
+ * the number of open ones below FD_SETSIZE keeps every one usable: each
+ * worker holds about SERVER_FDS_PER_WORKER (Redis, and SQLite's database, WAL
+ * and shared-memory files), the process a few more, and the pool never holds
+ * more connections than it has slots.
+ */
+#define SERVER_FDS_PER_WORKER 4
+#define SERVER_FDS_RESERVED 64
+
+static size_t slot_count(size_t threads)
+{
+	size_t want = threads * SERVER_CONNS_PER_THREAD, room;
+
+	if (want < SERVER_CONNS_MIN)
+		want = SERVER_CONNS_MIN;
+	if (threads * SERVER_FDS_PER_WORKER + SERVER_FDS_RESERVED >= FD_SETSIZE)
+		return 0;
+	room = FD_SETSIZE - threads * SERVER_FDS_PER_WORKER - SERVER_FDS_RESERVED;
+	return want < room ? want : room;
+}
+
+static size_t max_threads(void)
+{
+	return (FD_SETSIZE - SERVER_FDS_RESERVED) / (SERVER_FDS_PER_WORKER + 1);
+}
+
 int server_run(const struct cohort_config *cfg, int listen_fd)
 {
 	struct server srv = { .cfg = cfg, .listen_fd = listen_fd, .sig_fd = -1, .wake = { -1, -1 } };
@@ -323,9 +371,12 @@ int server_run(const struct cohort_config *cfg, int listen_fd)
 	pthread_mutex_init(&srv.lock, NULL);
 	pthread_cond_init(&srv.cond, NULL);
 	srv.nthreads = (size_t)cfg->api_threads;
-	srv.nslots = srv.nthreads * SERVER_CONNS_PER_THREAD;
-	if (srv.nslots < SERVER_CONNS_MIN)
-		srv.nslots = SERVER_CONNS_MIN;
+	srv.nslots = slot_count(srv.nthreads);
+	if (srv.nslots < srv.nthreads) {
+		log_error("too_many_threads", LF_I("threads", srv.nthreads), LF_I("max", max_threads()));
+		err = COHORT_E_CONFIG;
+		goto out;
+	}
 
 	/* Signals are taken on the signalfd only; every thread inherits the mask. */
 	signal(SIGPIPE, SIG_IGN);
@@ -372,7 +423,7 @@ int server_run(const struct cohort_config *cfg, int listen_fd)
 	}
 	if (!err) {
 		log_info("serving", LF_I("threads", srv.nthreads), LF_I("connections", srv.nslots));
-		poll_loop(&srv);
+		err = poll_loop(&srv);
 	}
 	pthread_mutex_lock(&srv.lock);
 	srv.quit = true;

@@ -14,6 +14,8 @@ struct cohort_config;
  * before it closes the longest-idle one to take a new connection. */
 #define SERVER_CONNS_PER_THREAD 8
 #define SERVER_CONNS_MIN 32
+/* Longest a read from or write to the web server may block. */
+#define SERVER_IO_TIMEOUT_S 30
 
 /* listen_fd must be a listening socket; it is made non-blocking. Returns 0
  * after a clean stop, or a negative enum cohort_err when it could not start. */

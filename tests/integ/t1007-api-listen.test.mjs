@@ -18,8 +18,8 @@ before(async () => { c = await startCluster({ api: false, nginx: false, streamer
 after(async () => { await c?.stop(); });
 
 /** Starts cohort-api as the cluster's 'api' (stopped and checked by c.stop()). */
-function spawnApi(listen, name = 'api') {
-  return c.spawn(name, BIN, [], c.env({ COHORT_API_LISTEN: listen }));
+function spawnApi(listen, name = 'api', env = {}) {
+  return c.spawn(name, BIN, [], c.env({ COHORT_API_LISTEN: listen, ...env }));
 }
 
 async function health(target) {
@@ -29,8 +29,8 @@ async function health(target) {
 }
 
 /** Runs cohort-api with a setting that must be refused; returns its log. */
-async function refused(listen, name) {
-  const p = spawnApi(listen, name);
+async function refused(listen, name, env = {}) {
+  const p = spawnApi(listen, name, env);
   const r = await Promise.race([p.exit, new Promise((res) => setTimeout(() => res(null), 10000).unref())]);
   assert.ok(r, `${listen}: cohort-api did not exit`);
   assert.equal(r.code, 1, `${listen}: exit code`);
@@ -99,6 +99,10 @@ test('settings that cannot work are refused at start', async () => {
     assert.match(log, re, listen);
     assert.match(log, /"event":"listen_failed"/);
   }
+  // More threads than libfcgi's select()-based I/O can serve descriptors for.
+  const log = await refused(path.join(c.dir, 'threads.sock'), 'api-threads', { COHORT_API_THREADS: '256' });
+  assert.match(log, /"event":"too_many_threads","threads":256,"max":\d+/);
+  assert.ok(!existsSync(path.join(c.dir, 'threads.sock')), 'socket file removed');
 });
 
 test('inherit: serves the socket a process manager passes on fd 0', async () => {
