@@ -126,7 +126,7 @@ static int grant_row(struct db *db, int64_t project_id, int64_t grantee, bool *h
 int project_access(struct db *db, const struct principal *who, const struct project *p, struct access *out)
 {
 	struct participant me;
-	struct grant_bits row;
+	struct grant_bits row = { false, false };
 	bool has = false;
 	int err;
 
