@@ -26,7 +26,6 @@
 #include <unistd.h>
 
 #define MAX_MULTI 16
-#define DRAIN_QUIET_US 3000000
 
 struct multi {
 	const char *v[MAX_MULTI];
@@ -48,6 +47,7 @@ struct fanout_opts {
 	double warmup;
 	double settle;
 	double drain;
+	double drain_quiet;
 	double connect_timeout;
 	long stream_pid;
 	long payload;
@@ -87,6 +87,8 @@ static const struct opt {
 	  "pause after connecting, before memory is read and events start (1; idle 2)" },
 	{ "drain", OPT_DBL, offsetof(struct fanout_opts, drain), "S",
 	  "longest wait for stragglers after the last event (15)" },
+	{ "drain-quiet", OPT_DBL, offsetof(struct fanout_opts, drain_quiet), "S",
+	  "stop draining when nothing arrived for this long (3)" },
 	{ "connect-timeout", OPT_DBL, offsetof(struct fanout_opts, connect_timeout), "S",
 	  "per-connection limit to get the response head (30)" },
 	{ "redis", OPT_STR, offsetof(struct fanout_opts, redis), "HOST:PORT",
@@ -231,7 +233,7 @@ static int check_opts(const struct fanout_opts *o)
 		why = "--streams must be 1..100000";
 	else if (!o->idle && (o->rate <= 0 || o->rate > 10e6))
 		why = "--rate must be > 0";
-	else if (o->duration < 0 || o->warmup < 0 || o->settle < 0 || o->drain < 0)
+	else if (o->duration < 0 || o->warmup < 0 || o->settle < 0 || o->drain < 0 || o->drain_quiet <= 0)
 		why = "times must be >= 0";
 	else if (!o->idle && o->duration <= 0)
 		why = "--duration must be > 0";
@@ -336,6 +338,10 @@ static void cpu_mark(struct bench_result *r, bool start)
 {
 	uint64_t busy, total;
 
+	if (start)
+		r->cpu_t0_us = clock_mono_us();
+	else
+		r->cpu_wall_s = (double)(clock_mono_us() - r->cpu_t0_us) / 1e6;
 	if (sys_host_cpu(&busy, &total)) {
 		r->host_busy_pct = -1;
 	} else if (start) {
@@ -384,8 +390,8 @@ static void wait_connected(struct bench_clients *bc, const struct fanout_opts *o
 }
 
 /* After the last event: wait for every expected delivery, or until nothing
- * arrives for DRAIN_QUIET_US, or the drain limit. A streamer that is far
- * behind still delivers steadily, so a quiet period means it is stuck. */
+ * arrives for --drain-quiet seconds, or the --drain limit. A streamer that
+ * is far behind still delivers steadily, so a quiet period means it is stuck. */
 static void drain(struct bench_clients *bc, const struct bench_pub *p, const struct fanout_opts *o,
 		  struct bench_result *r)
 {
@@ -408,7 +414,7 @@ static void drain(struct bench_clients *bc, const struct bench_pub *p, const str
 			last = got;
 			last_change = now;
 		}
-		if ((all_connected && got >= want) || now - last_change > DRAIN_QUIET_US ||
+		if ((all_connected && got >= want) || now - last_change > (int64_t)(o->drain_quiet * 1e6) ||
 		    now - t0 > (int64_t)(o->drain * 1e6))
 			break;
 		sleep_s(0.002);
@@ -507,7 +513,7 @@ int bench_fanout_main(int argc, char **argv)
 {
 	struct fanout_opts o = {
 		.redis = "127.0.0.1:6379", .subscribers = 100, .streams = 1, .rate = 100,
-		.duration = 10, .warmup = 2, .settle = -1, .drain = 15, .connect_timeout = 30,
+		.duration = 10, .warmup = 2, .settle = -1, .drain = 15, .drain_quiet = 3, .connect_timeout = 30,
 		.payload = 100, .threads = 1, .connect_batch = 100, .max_pipeline = 64,
 		.maxlen = 100000, .max_line = 256 * 1024,
 	};

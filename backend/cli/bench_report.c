@@ -435,8 +435,9 @@ static json_object *build(const struct bench_result *r)
 	ADD(root, "streamer", o);
 
 	o = json_object_new_object();
+	ADD(o, "wall_s", jd(r->cpu_wall_s, 3));
 	if (r->host_busy_pct >= 0) {
-		double watched = 0, wall = r->idle ? r->duration_s : r->window_s;
+		double watched = 0, wall = r->cpu_wall_s;
 
 		for (int i = 0; i < r->ncpu; i++)
 			watched += wall > 0 ? (double)r->cpu[i].us / 1e4 / wall : 0;
@@ -449,7 +450,7 @@ static json_object *build(const struct bench_result *r)
 	}
 	for (int i = 0; i < r->ncpu; i++) {
 		json_object *c = json_object_new_object();
-		double wall = r->idle ? r->duration_s : r->window_s;
+		double wall = r->cpu_wall_s;
 
 		ADD(c, "pid", json_object_new_int(r->cpu[i].pid));
 		ADD(c, "cpu_s", jd((double)r->cpu[i].us / 1e6, 3));
@@ -528,7 +529,7 @@ void report_print(const struct bench_result *r, FILE *f)
 			r->mem_before.rss_kb, r->mem_connected.rss_kb, r->rss_per_conn_bytes,
 			r->anon_per_conn_bytes, r->mem_after.rss_kb);
 	for (int i = 0; i < r->ncpu; i++) {
-		double wall = r->idle ? r->duration_s : r->window_s;
+		double wall = r->cpu_wall_s;
 
 		fprintf(f, "  cpu         %s %.1f%%\n", r->cpu[i].name,
 			wall > 0 ? (double)r->cpu[i].us / 1e4 / wall : 0.0);

@@ -111,6 +111,8 @@ struct bench_result {
 	double anon_per_conn_bytes;
 	struct bench_cpu cpu[BENCH_MAX_CPU];
 	int ncpu;
+	int64_t cpu_t0_us;                /* monotonic, when CPU use was first read */
+	double cpu_wall_s;                /* time between the two CPU readings */
 	uint64_t host_busy0, host_total0; /* /proc/stat ticks at the window start */
 	double host_busy_pct;             /* of all CPUs, over the window; < 0 unknown */
 	char *metrics_before; /* Prometheus text, or NULL */
