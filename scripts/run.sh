@@ -126,7 +126,9 @@ sed -e "s|@PREFIX@|$VAR/nginx|g" -e "s|@LISTEN@|127.0.0.1:$HTTP_PORT|g" \
     -e "s|@API@|unix:$COHORT_API_LISTEN|g" \
     -e "s|@STREAM_SERVERS@|server 127.0.0.1:$COHORT_STREAM_PORT;|g" \
     conf/nginx/cohort.server.conf.in >"$VAR/nginx/cohort.server.conf"
-sed -e "s|@PREFIX@|$VAR/nginx|g" -e "s|@SERVER_CONF@|$VAR/nginx/cohort.server.conf|g" \
+NGINX_USER=""
+[ "$(id -u)" -eq 0 ] && NGINX_USER="user root;"
+sed -e "s|@PREFIX@|$VAR/nginx|g" -e "s|@SERVER_CONF@|$VAR/nginx/cohort.server.conf|g" -e "s|@USER@|$NGINX_USER|g" \
     conf/nginx/nginx.conf.in >"$VAR/nginx/nginx.conf"
 start nginx "$VAR/log/nginx.log" nginx -p "$VAR/nginx" -c "$VAR/nginx/nginx.conf" -e "$VAR/nginx/nginx-error.log"
 URL="http://127.0.0.1:$HTTP_PORT"

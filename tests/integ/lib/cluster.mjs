@@ -119,8 +119,10 @@ class Proc {
   async stop(signal = 'SIGTERM', timeout = 15000) {
     if (this.exited) return this.exited;
     try { process.kill(this.pid, signal); } catch { /* already gone */ }
-    const t = sleep(timeout).then(() => null);
+    let timer;
+    const t = new Promise((resolve) => { timer = setTimeout(() => resolve(null), timeout); });
     const r = await Promise.race([this.exit, t]);
+    clearTimeout(timer);
     if (r) return r;
     try { process.kill(this.pid, 'SIGKILL'); } catch { /* gone */ }
     const e = await this.exit;
@@ -277,7 +279,10 @@ export class Cluster {
       .replaceAll('@ROOT@', path.join(ROOT, 'frontend/dist'))
       .replaceAll('@DOCS@', path.join(ROOT, 'docs'))
       .replaceAll('@API@', `unix:${this.apiSock}`)
-      .replaceAll('@STREAM_SERVERS@', this.streamPorts.map((p) => `server 127.0.0.1:${p};`).join('\n    '))
+      .replaceAll('@USER@', process.getuid && process.getuid() === 0 ? 'user root;' : '')
+      .replaceAll('@STREAM_SERVERS@', this.streamPorts.length
+        ? this.streamPorts.map((p) => `server 127.0.0.1:${p};`).join('\n    ')
+        : 'server 127.0.0.1:9 down; # no streamer in this cluster')
       .replaceAll('@SERVER_CONF@', path.join(prefix, 'cohort.server.conf'));
     writeFileSync(path.join(prefix, 'cohort.server.conf'), fill(readFileSync(path.join(ROOT, 'conf/nginx/cohort.server.conf.in'), 'utf8')));
     writeFileSync(path.join(prefix, 'nginx.conf'), fill(readFileSync(path.join(ROOT, 'conf/nginx/nginx.conf.in'), 'utf8')));
