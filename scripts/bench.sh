@@ -11,7 +11,8 @@
 #
 # Environment: FLAVOR (release), COHORT_BIN_DIR (build/$FLAVOR),
 # COHORT_BENCH_OUT (var/bench), COHORT_BENCH_ONLY (space-separated scenario
-# names to run).
+# names to run), COHORT_BENCH_QUIET_WAIT (30: most seconds to wait before a
+# scenario for other work on the machine to quiet down).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -92,11 +93,20 @@ cpu_busy_pct() {
   local idle=$(((b4 + b5) - (a4 + a5)))
   echo $(((b - a) * 100 / ((b - a) + idle + 1)))
 }
-busy=$(cpu_busy_pct)
-if [ "$busy" -gt 20 ]; then
-  log "warning: the machine is already ${busy}% busy before the benchmark; numbers will be lower"
-  log "         (the JSON records the whole machine's CPU use in cpu.host_busy_pct)"
-fi
+# Before each scenario, wait (up to COHORT_BENCH_QUIET_WAIT seconds, 30) for
+# other work to quiet down; the JSON records what the rest of the machine
+# used during the run anyway (cpu.unaccounted_pct).
+wait_quiet() {
+  local end=$((SECONDS + ${COHORT_BENCH_QUIET_WAIT:-30})) busy
+  while :; do
+    busy=$(cpu_busy_pct)
+    [ "$busy" -le 15 ] && return 0
+    if [ $SECONDS -ge $end ]; then
+      log "warning: the machine is ${busy}% busy with other work; numbers will be lower"
+      return 0
+    fi
+  done
+}
 
 # ---- cluster ---------------------------------------------------------------
 # Log at info: the harness default (debug) writes a line per connection.
@@ -136,6 +146,7 @@ wanted() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
 run() {
   local name=$1; shift
   wanted "$name" || return 0
+  wait_quiet
   log "scenario $name"
   rm -f "$OUT/$name.json"
   if "$BENCH" fanout --name "$name" --out "$OUT/$name.json" \
@@ -148,8 +159,8 @@ run() {
     FAILED=1
   fi
   echo >>"$OUT/summary.txt"
-  # Let the streamer see the closes and the kernel recycle the sockets.
-  sleep 2
+  # Let the streamer see the closes (wait_quiet then waits at least 1 s).
+  sleep 1
   kill -0 "$STREAM_PID" 2>/dev/null || { log "cohort-stream died"; exit 1; }
 }
 
