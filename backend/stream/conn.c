@@ -46,6 +46,8 @@ enum conn_flag {
 	CONN_RESUMED = 1 << 8,    /* the current subscription resumed from a position */
 	CONN_RX_ON = 1 << 9,      /* SSE: lws polls the socket for input (see sse_rx) */
 	CONN_CLOSE_LOGGED = 1 << 10,
+	CONN_WANT_WRITE = 1 << 11, /* a writable callback is requested and not yet run */
+	CONN_DIRTY = 1 << 12,      /* on srv->dirty */
 };
 
 enum close_reason { CLOSE_PEER, CLOSE_OVERFLOW, CLOSE_FAILED, CLOSE_SHUTDOWN };
@@ -167,6 +169,13 @@ void conn_free(struct conn *c)
 		return;
 	srv = c->srv;
 	log_close(c);
+	if (c->flags & CONN_DIRTY) {
+		struct conn **p = &srv->dirty;
+
+		while (*p != c)
+			p = &(*p)->dirty_next;
+		*p = c->dirty_next;
+	}
 	stop_follows(c);
 	outq_release(&c->q);
 	sub_req_free(c->sreq);
@@ -191,11 +200,18 @@ bool conn_dead(const struct conn *c)
  * SSE and lws 4.1: once the response has started, an HTTP/1 connection is
  * in lws's "doing transaction" state, in which lws neither reads nor
  * disables POLLIN. A client that closes its end would make the level-
- * triggered poll report readable forever (a busy loop). So input polling is
- * off (rx flow control) whenever the connection has nothing to write, and on
- * only while it does (lws services POLLOUT only for a connection not
- * flow-controlled). A closed peer is then noticed by the sweep's probe
- * (conn_sweep) or by the next write.
+ * triggered poll report readable forever (a busy loop), and many clients
+ * closing at once would slow the whole loop down until each is noticed. So
+ * input polling is off (rx flow control) for an SSE connection except while
+ * it waits for a writable callback: lws services POLLOUT, and flushes bytes it
+ * buffered, only for a connection that is not flow-controlled. Events are
+ * normally written directly (flush_one), which needs no polling at all. A
+ * closed peer is noticed by the sweep's probe or by the next write.
+ *
+ * Polling is turned off from the flusher (the idle phase), never from a
+ * writable callback: libuv 1.44 restarts a poll handle with a stop, and a
+ * stop while libuv dispatches I/O events scans all of that iteration's
+ * events — with many connections per event that scan dominated the profile.
  */
 static void sse_rx(struct conn *c, bool on)
 {
@@ -210,12 +226,30 @@ static void sse_rx(struct conn *c, bool on)
 		c->flags &= (uint16_t)~CONN_RX_ON;
 }
 
+/* Asks lws for a writable callback, once until it runs: every request
+ * restarts the socket's libuv poll handle (see sse_rx), so repeating it for
+ * each event queued would cost a syscall pair per event per connection. */
 static void kick(struct conn *c)
 {
 	if (c->flags & CONN_DEAD)
 		return;
 	sse_rx(c, true);
+	if (c->flags & CONN_WANT_WRITE)
+		return;
+	c->flags |= CONN_WANT_WRITE;
 	lws_callback_on_writable(c->wsi);
+}
+
+/* Puts c on the server's dirty list: the flusher writes its queue (or turns
+ * its input polling off) in the next idle phase. */
+static void mark_dirty(struct conn *c)
+{
+	if (c->flags & CONN_DIRTY)
+		return;
+	c->flags |= CONN_DIRTY;
+	c->dirty_next = c->srv->dirty;
+	c->srv->dirty = c;
+	server_mark_dirty(c->srv);
 }
 
 static void close_with(struct conn *c, enum close_reason reason)
@@ -283,7 +317,7 @@ void conn_enqueue(struct conn *c, struct evbuf *ev, uint16_t idx)
 		return;
 	}
 	if (!c->waiting)
-		kick(c);
+		mark_dirty(c);
 }
 
 int conn_hold(struct conn *c, size_t bytes)
@@ -630,22 +664,72 @@ int conn_writable(struct conn *c)
 {
 	int r;
 
+	c->flags &= (uint16_t)~CONN_WANT_WRITE;
 	if (c->flags & CONN_DEAD)
 		return -1;
 	r = c->transport == TRANSPORT_SSE ? writable_sse(c) : writable_ws(c);
 	if (r)
 		return r;
-	/* Input polling goes off only once lws holds no unsent bytes either:
-	 * it flushes them on POLLOUT, which it ignores while flow-controlled. */
+	/* lws flushes bytes it buffered on POLLOUT: ask for it as well. */
 	if (more_to_write(c) || lws_partial_buffered(c->wsi))
 		kick(c);
-	else
-		sse_rx(c, false);
+	else if (c->transport == TRANSPORT_SSE)
+		mark_dirty(c); /* the flusher turns input polling off */
 	/* Room again: catch-ups that paused for it may continue. */
 	for (uint16_t i = 0; i < c->n; i++)
 		if (c->subs[i].more)
 			follow_continue(&c->subs[i]);
 	return 0;
+}
+
+/*
+ * Writing without waiting for POLLOUT. With lws 4.1 on libuv 1.44 each
+ * writable request and its end restart the socket's poll handle (an epoll
+ * delete and add); for a connection that gets a few events at a time that
+ * was most of the cost of a delivery. An SSE connection whose socket has no
+ * unsent bytes in lws is written right away instead, once per loop
+ * iteration for everything queued since the last one; only a partial write
+ * (the socket is full) falls back to lws's writable callback.
+ */
+static void flush_one(struct conn *c)
+{
+	bool direct = c->transport == TRANSPORT_SSE &&
+		      (c->flags & (CONN_STARTED | CONN_ANNOUNCED | CONN_SUBSCRIBED)) ==
+			      (CONN_STARTED | CONN_ANNOUNCED | CONN_SUBSCRIBED) &&
+		      !c->waiting && !lws_partial_buffered(c->wsi);
+
+	if (c->flags & CONN_DEAD)
+		return;
+	if (!direct) {
+		if (c->q.count || c->transport == TRANSPORT_WS)
+			kick(c);
+		return;
+	}
+	wbuf_reset(c);
+	if (drain(c, true) && write_out(c, LWS_WRITE_HTTP)) {
+		close_with(c, CLOSE_FAILED);
+		return;
+	}
+	/* A partial write: lws buffered the rest and asked for POLLOUT. */
+	if (lws_partial_buffered(c->wsi) || c->q.count)
+		kick(c);
+	else if (!(c->flags & CONN_WANT_WRITE))
+		sse_rx(c, false);
+	for (uint16_t i = 0; i < c->n; i++)
+		if (c->subs[i].more)
+			follow_continue(&c->subs[i]);
+}
+
+void conn_flush_dirty(struct server *srv)
+{
+	while (srv->dirty) {
+		struct conn *c = srv->dirty;
+
+		srv->dirty = c->dirty_next;
+		c->dirty_next = NULL;
+		c->flags &= (uint16_t)~CONN_DIRTY;
+		flush_one(c);
+	}
 }
 
 /* ---- WebSocket messages ---- */
@@ -755,9 +839,15 @@ void conn_sweep(struct server *srv, uint32_t now)
 			continue;
 		if (!c->q.count)
 			outq_shrink(&c->q);
-		if (c->transport == TRANSPORT_SSE && (c->flags & CONN_STARTED) && peer_gone(c)) {
-			close_with(c, CLOSE_PEER);
-			continue;
+		if (c->transport == TRANSPORT_SSE && (c->flags & CONN_STARTED)) {
+			if (peer_gone(c)) {
+				close_with(c, CLOSE_PEER);
+				continue;
+			}
+			/* Idle since the last sweep and nothing unsent: stop input polling (see sse_rx). */
+			if (!c->q.count && now != c->last_io_s && !(c->flags & CONN_WANT_WRITE) &&
+			    !lws_partial_buffered(c->wsi))
+				sse_rx(c, false);
 		}
 		if (now - c->last_io_s >= hb && (c->transport == TRANSPORT_WS || (c->flags & CONN_STARTED))) {
 			c->flags |= CONN_HB_DUE;

@@ -28,6 +28,7 @@ struct conn {
 	struct lws *wsi;
 	struct server *srv;
 	struct conn *prev, *next; /* srv->conns */
+	struct conn *dirty_next;  /* srv->dirty: events queued since the last flush */
 	struct outq q;
 	size_t held;              /* bytes of live events held by follows in catch-up */
 	struct follow *subs;      /* n follows; &sub1 when n == 1 */
@@ -64,6 +65,10 @@ void conn_ws_error(struct conn *c, int err, const char *detail);
 /* lws callbacks. Return -1 to close the connection. */
 int conn_writable(struct conn *c);
 int conn_ws_receive(struct conn *c, const void *in, size_t len, bool first, bool final, bool binary);
+
+/* Writes what was queued since the last call, for every connection that got
+ * events (the server's flusher runs it once per loop iteration). */
+void conn_flush_dirty(struct server *srv);
 
 /* Heartbeats and trimming, once per sweep tick. */
 void conn_sweep(struct server *srv, uint32_t now_s);

@@ -240,18 +240,22 @@ static void idle_cb(uv_idle_t *t)
 	}
 }
 
+/* The fan-out runs from the idle phase, never from the Redis reply itself:
+ * queueing events asks lws for writable callbacks, which restart libuv poll
+ * handles, and restarting one while libuv dispatches I/O events costs a scan
+ * of all of that iteration's events. */
 bool hub_batch_done(void *arg)
 {
 	struct hub *h = arg;
 
-	pump(h, h->budget);
 	if (!h->bhead)
 		return false;
-	if (h->idle_open)
-		uv_idle_start(&h->idle, idle_cb);
-	else
+	if (!h->idle_open) {
 		pump(h, SIZE_MAX); /* no loop (tests): everything at once */
-	return h->idle_open;
+		return false;
+	}
+	uv_idle_start(&h->idle, idle_cb);
+	return true;
 }
 
 static void on_init(void *arg, int err, const struct stream_id *last)

@@ -19,6 +19,7 @@
 #include "stream/hub.h"
 #include "stream/metrics.h"
 #include "stream/subscription.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -31,6 +32,7 @@
 #include <sys/resource.h>
 
 #define SWEEP_MS 1000
+#define SERVER_HANDLES 4 /* sweep, sigterm, sigint, flusher */
 #define XREAD_BLOCK_MS 5000
 #define ARG_MAX_LEN 8192
 
@@ -306,7 +308,22 @@ static void sweep_cb(uv_timer_t *t)
 {
 	struct server *srv = t->data;
 
-	conn_sweep(srv, (uint32_t)(uv_now(srv->loop) / 1000));
+	conn_sweep(srv, (uint32_t)(clock_mono_us() / 1000000));
+}
+
+static void flusher_cb(uv_idle_t *t)
+{
+	struct server *srv = t->data;
+
+	conn_flush_dirty(srv);
+	if (!srv->dirty)
+		uv_idle_stop(&srv->flusher);
+}
+
+void server_mark_dirty(struct server *srv)
+{
+	if (srv->open_handles == SERVER_HANDLES && !uv_is_active((uv_handle_t *)&srv->flusher))
+		uv_idle_start(&srv->flusher, flusher_cb);
 }
 
 static void signal_cb(uv_signal_t *h, int signum)
@@ -405,7 +422,9 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct cohort_config
 	uv_signal_init(loop, &srv->sigint);
 	srv->sigint.data = srv;
 	uv_signal_start(&srv->sigint, signal_cb, SIGINT);
-	srv->open_handles = 3;
+	uv_idle_init(loop, &srv->flusher);
+	srv->flusher.data = srv;
+	srv->open_handles = SERVER_HANDLES;
 	log_info("listening", LF_S("host", cfg->stream_host), LF_I("port", cfg->stream_port),
 		 LF_I("max_conns", cfg->stream_max_conns), LF_I("nofile", nofile));
 	return 0;
@@ -428,10 +447,11 @@ void server_stop(struct server *srv)
 	 * handles finish closing on the loop (server_release completes it). */
 	if (srv->lws)
 		lws_context_destroy(srv->lws);
-	if (srv->open_handles == 3) {
+	if (srv->open_handles == SERVER_HANDLES) {
 		uv_close((uv_handle_t *)&srv->sigterm, on_closed);
 		uv_close((uv_handle_t *)&srv->sigint, on_closed);
 		uv_close((uv_handle_t *)&srv->sweep, on_closed);
+		uv_close((uv_handle_t *)&srv->flusher, on_closed);
 	}
 }
 

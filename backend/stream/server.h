@@ -28,6 +28,8 @@ struct server {
 	struct feed *feed;
 	struct conn *conns;  /* every streaming connection (SSE and WebSocket) */
 	size_t nconns;
+	struct conn *dirty;  /* connections with events queued since the last flush */
+	uv_idle_t flusher;   /* runs conn_flush_dirty while dirty is not empty */
 	struct strbuf wbuf;  /* the coalescing write buffer, LWS_PRE bytes of headroom */
 	uv_timer_t sweep;    /* heartbeats and idle-memory trimming */
 	uv_signal_t sigterm, sigint;
@@ -42,5 +44,8 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct cohort_config
 void server_stop(struct server *srv);
 /* Frees what is left once the loop has ended. */
 void server_release(struct server *srv);
+
+/* A connection joined srv->dirty: make sure the flusher runs. */
+void server_mark_dirty(struct server *srv);
 
 #endif
