@@ -63,6 +63,7 @@ test('the SSE response: headers, the start position, then events', { timeout: 30
     assert.equal(s.idBlocks, 1);
     assert.equal(s.events.length, 0, 'history before the connection is not replayed');
     const ids = await append(c, 't2001-b', 2, { from: 10 });
+    await s.waitEvents(2);
     const e1 = await append(c, 't2001-empty', 1);
     await s.waitEvents(3);
     assert.deepEqual(s.events.map((e) => e.data.id), [...ids, ...e1]);
