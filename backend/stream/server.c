@@ -25,6 +25,7 @@
 #include "core/log.h"
 #include "core/problem.h"
 
+#include <arpa/inet.h>
 #include <libwebsockets.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -365,6 +366,7 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct cohort_config
 	struct feed_hooks hooks;
 	void *loops[1] = { loop };
 	unsigned nofile = raise_nofile();
+	struct in_addr v4;
 	int err;
 
 	memset(srv, 0, sizeof(*srv));
@@ -393,8 +395,14 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct cohort_config
 	info.port = cfg->stream_port;
 	info.iface = cfg->stream_host && *cfg->stream_host ? cfg->stream_host : NULL;
 	info.protocols = protocols;
+	/* The vhost is created explicitly so that a listen failure is an error
+	 * (lws_create_context succeeds without its default vhost). An IPv4
+	 * literal host needs an IPv4 socket: lws 4.1 binds an IPv6 socket to
+	 * every address when given one. */
 	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
-		       LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+		       LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	if (info.iface && inet_pton(AF_INET, info.iface, &v4) == 1)
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.foreign_loops = loops;
 	info.user = srv;
 	info.pcontext = &srv->lws;
@@ -408,7 +416,7 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct cohort_config
 	info.timeout_secs = 20;
 	info.server_string = "cohort-stream";
 	srv->lws = lws_create_context(&info);
-	if (!srv->lws) {
+	if (!srv->lws || !lws_create_vhost(srv->lws, &info)) {
 		log_error("listen_failed", LF_S("host", cfg->stream_host), LF_I("port", cfg->stream_port));
 		return COHORT_E_IO;
 	}
