@@ -277,8 +277,17 @@ static void conn_read(struct bench_thread *t, struct bench_conn *c)
 		t->now_wall = clock_wall_us();
 		t->c.bytes += (uint64_t)n;
 		r = sse_parser_feed(&c->p, t->rbuf, (size_t)n, &callbacks, &x);
-		if (!r)
+		if (!r && c->p.state != SSE_S_DONE)
 			return;
+		if (!r) {
+			/* The chunked body ended: through nginx, that is how a
+			 * streamer-side close arrives (nginx keeps the client
+			 * connection for the next request). An EventSource would
+			 * reconnect; for us the subscription is over. */
+			t->c.closed++;
+			conn_close(c, CS_CLOSED);
+			return;
+		}
 		if (r == STOP_STATUS || r == STOP_TYPE) {
 			conn_fail(t, c, false);
 			return;

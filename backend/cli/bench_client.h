@@ -52,7 +52,7 @@ struct bench_counts {
 	uint64_t connect_failed;   /* refused, reset, timed out */
 	uint64_t http_errors;      /* a status other than 200 */
 	uint64_t not_event_stream; /* 200 without text/event-stream */
-	uint64_t closed;           /* closed by the peer after the head */
+	uint64_t closed;           /* closed by the peer, or the body ended, after the head */
 	uint64_t read_errors;
 	uint64_t parse_errors;
 	uint64_t events;           /* every dispatched event */
