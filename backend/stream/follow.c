@@ -55,19 +55,32 @@ int follow_resume_parse(const char *text, size_t len, const struct sub_request *
 	return position_parse(text, len, resume_item, &ctx);
 }
 
+/* Decimal digits of v at the end of buf; returns where they start. This
+ * runs for every event written to every connection, hence no printf. */
+static char *u64_digits(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
 int follow_format(struct strbuf *out, const struct follow *fs, size_t n)
 {
 	int err = 0;
 
 	for (size_t i = 0; i < n && !err; i++) {
-		char id[STREAM_ID_STRMAX];
-		int len = stream_id_format(&fs[i].wpos, id, sizeof(id));
+		char id[STREAM_ID_STRMAX], *end = id + sizeof(id), *p;
 
+		p = u64_digits(end, fs[i].wpos.seq);
+		*--p = '-';
+		p = u64_digits(p, fs[i].wpos.ms);
 		if (i)
 			err = strbuf_addch(out, ',');
 		err = err ? err : strbuf_adds(out, fs[i].scope);
 		err = err ? err : strbuf_addch(out, '=');
-		err = err ? err : strbuf_add(out, id, (size_t)len);
+		err = err ? err : strbuf_add(out, p, (size_t)(end - p));
 	}
 	return err;
 }

@@ -136,6 +136,12 @@ static void test_format_written_positions(void **state)
 	r2 = start[2];
 	assert_int_equal(stream_id_cmp(&r1, &fs[0].wpos), 0);
 	assert_int_equal(stream_id_cmp(&r2, &fs[2].wpos), 0);
+
+	/* The widest ids format in full. */
+	strbuf_reset(&sb);
+	fs[0].wpos = (struct stream_id){ UINT64_MAX, UINT64_MAX };
+	assert_int_equal(follow_format(&sb, fs, 1), 0);
+	assert_string_equal(sb.buf, "dev:b=18446744073709551615-18446744073709551615");
 	strbuf_release(&sb);
 	subscription_release(&req);
 }
