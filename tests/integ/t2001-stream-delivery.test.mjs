@@ -194,3 +194,28 @@ test('metrics move, health is ok, connections are counted and released', { timeo
   assert.match(log, /"event":"conn_open".*"transport":"sse"/);
   assert.match(log, /"event":"conn_close".*"reason":"peer"/);
 });
+
+test('two streamers side by side each read Redis once and deliver everything', { timeout: 60000 }, async () => {
+  // Directly, without nginx: each instance serves its own clients.
+  const c2 = await startCluster({ api: false, nginx: false, streamers: 2 });
+  const clients = [];
+  try {
+    for (let i = 0; i < 6; i++) clients.push(await sseReady(`${c2.streamUrls[i % 2]}/stream/events?streams=dev:t2001-two`));
+    const list = await c2.redisRaw('CLIENT', 'LIST');
+    const names = list.split('\n').map((l) => /name=(\S*)/.exec(l)?.[1]).filter((n) => n?.startsWith('cohort-stream'));
+    assert.deepEqual(names.sort(), ['cohort-stream-command', 'cohort-stream-command', 'cohort-stream-reader', 'cohort-stream-reader']);
+    const ids = await append(c2, 't2001-two', 7);
+    for (const s of clients) {
+      await s.waitEvents(7);
+      assert.deepEqual(s.events.map((e) => e.data.id), ids);
+    }
+    for (const url of c2.streamUrls) {
+      const m = await metrics(url);
+      assert.equal(m('cohort_stream_connections{transport="sse"}'), 3);
+      assert.equal(m('cohort_stream_events_in_total'), 7);
+    }
+  } finally {
+    for (const s of clients) s.close();
+    await c2.stop();
+  }
+});
