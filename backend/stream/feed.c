@@ -719,6 +719,17 @@ static void req_deliver(struct feed *f, struct feed_req *q, const redisReply *r)
 	}
 }
 
+/* Errors that say "not now" rather than "never". */
+static bool transient_error(const char *msg)
+{
+	static const char *const prefixes[] = { "LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "CLUSTERDOWN" };
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(msg, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
 static void on_req_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
 	struct feed_req *q = priv;
@@ -737,8 +748,17 @@ static void on_req_reply(redisAsyncContext *ac, void *reply, void *priv)
 			fifo_push(&f->waiting, q); /* sent again once the link is back */
 		return;
 	}
-	if (r->type == REDIS_REPLY_ERROR)
+	if (r->type == REDIS_REPLY_ERROR) {
 		stream_metrics.redis_errors++;
+		if (transient_error(r->str) && q->kind != REQ_UNBLOCK && !q->cancelled) {
+			/* Redis is still loading (or similar): try again on a new
+			 * connection. q goes first, the requests behind it follow
+			 * it into the waiting FIFO as the old context goes away. */
+			fifo_push(&f->waiting, q);
+			link_drop(&f->cmd, r->str);
+			return;
+		}
+	}
 	req_deliver(f, q, r);
 	free(q);
 }
