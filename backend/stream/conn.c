@@ -1,9 +1,11 @@
 /*
  * DESIGN: a connection never writes from the Redis path. Producers (the
  * hub's fan-out, catch-up pages) only append references to shared evbufs to
- * the connection's queue and ask lws for a writable callback; the writer
- * then drains as many queued events as fit one write buffer (coalescing),
- * framed for the transport, with one lws_write. A connection whose queue
+ * the connection's queue and put the connection on the server's dirty list;
+ * once per loop iteration the flusher writes everything queued since the
+ * last time, coalesced into one buffer and framed for the transport, with
+ * one lws_write (directly for SSE while the socket takes it, through lws's
+ * writable callback otherwise and for WebSocket). A connection whose queue
  * would exceed stream.queue_max is closed instead (the client resumes from
  * the last position it received), so a slow client costs bounded memory and
  * never slows the others. One event is always accepted into an empty queue,
@@ -108,13 +110,13 @@ void conn_open(struct conn *c)
 	if (c->flags & CONN_OPEN)
 		return;
 	c->flags |= CONN_OPEN;
+	c->id = next_conn_id++;
 	stream_metrics.conns_current[c->transport]++;
 	stream_metrics.conns_total[c->transport]++;
 	if (!log_level_enabled(LOG_INFO))
 		return;
 	lws_get_peer_simple(c->wsi, peer, sizeof(peer));
 	log_streams(c, &sb);
-	c->id = next_conn_id++;
 	log_info("conn_open", LF_I("conn", c->id), LF_S("transport", transport_names[c->transport]),
 		 LF_S("peer", peer), LF_S("streams", sb.buf ? sb.buf : ""),
 		 LF_I("resume", (c->flags & CONN_RESUMED) != 0));
@@ -279,14 +281,15 @@ void conn_fail(struct conn *c, const char *why)
 {
 	if (c->flags & CONN_DEAD)
 		return;
-	log_warn("conn_failed", LF_S("transport", transport_names[c->transport]), LF_S("error", why));
+	log_warn("conn_failed", LF_I("conn", c->id), LF_S("transport", transport_names[c->transport]),
+		 LF_S("error", why));
 	close_with(c, CLOSE_FAILED);
 }
 
 static void overflow(struct conn *c)
 {
 	stream_metrics.queue_drops++;
-	log_warn("conn_overflow", LF_S("transport", transport_names[c->transport]),
+	log_warn("conn_overflow", LF_I("conn", c->id), LF_S("transport", transport_names[c->transport]),
 		 LF_I("queued_bytes", conn_queued_bytes(c)), LF_I("queue_max", c->srv->cfg->stream_queue_max));
 	outq_clear(&c->q);
 	close_with(c, CLOSE_OVERFLOW);
