@@ -86,6 +86,8 @@ static const struct ckey keys[] = {
 	  "Window for counting failed sign-ins, in seconds." },
 	{ "log.level", C_STR, "info", 0, 0, OFF(log_level), "Lowest level logged: debug, info, warn or error." },
 	{ "var.dir", C_STR, "var", 0, 0, OFF(var_dir), "Directory for runtime state (sockets, data, logs)." },
+	{ "objects.url", C_STR, "file:var/objects", 0, 0, OFF(objects_url),
+	  "Object store for templates and backups: file:<directory> (S3 URLs come later)." },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

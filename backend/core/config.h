@@ -59,6 +59,9 @@ struct cohort_config {
 	/* general */
 	char *log_level;
 	char *var_dir;
+
+	/* object store */
+	char *objects_url;
 };
 
 /* Fills cfg with defaults, then the file (NULL: none), then the environment.

@@ -75,6 +75,7 @@ static const struct key_row {
 	K("auth.login_window_s", "COHORT_AUTH_LOGIN_WINDOW_S", T_INT, auth_login_window_s, "300", "86400"),
 	K("log.level", "COHORT_LOG_LEVEL", T_STR, log_level, "info", "debug"),
 	K("var.dir", "COHORT_VAR_DIR", T_STR, var_dir, "var", "/var/lib/cohort"),
+	K("objects.url", "COHORT_OBJECTS_URL", T_STR, objects_url, "file:var/objects", "file:/srv/objects"),
 #undef K
 };
 
