@@ -42,3 +42,38 @@ int kv_revoked_token(char *buf, size_t len, const char *jti)
 {
 	return fmt_result(snprintf(buf, len, "auth:revoked:%s", jti), len);
 }
+
+int kv_ws_tree(char *buf, size_t len, long long project_id)
+{
+	return fmt_result(snprintf(buf, len, "{p:%lld}:tree", project_id), len);
+}
+
+int kv_ws_meta(char *buf, size_t len, long long project_id)
+{
+	return fmt_result(snprintf(buf, len, "{p:%lld}:meta", project_id), len);
+}
+
+int kv_ws_info(char *buf, size_t len, long long project_id)
+{
+	return fmt_result(snprintf(buf, len, "{p:%lld}:info", project_id), len);
+}
+
+int kv_ws_content_prefix(char *buf, size_t len, long long project_id)
+{
+	return fmt_result(snprintf(buf, len, "{p:%lld}:c:", project_id), len);
+}
+
+int kv_ws_cursor_prefix(char *buf, size_t len, long long project_id)
+{
+	return fmt_result(snprintf(buf, len, "{p:%lld}:cur:", project_id), len);
+}
+
+int kv_ws_content(char *buf, size_t len, long long project_id, long long file_id)
+{
+	return fmt_result(snprintf(buf, len, "{p:%lld}:c:%lld", project_id, file_id), len);
+}
+
+int kv_ws_cursors(char *buf, size_t len, long long project_id, long long file_id)
+{
+	return fmt_result(snprintf(buf, len, "{p:%lld}:cur:%lld", project_id, file_id), len);
+}

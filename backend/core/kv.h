@@ -25,4 +25,20 @@ int kv_addr_failures(char *buf, size_t len, const char *addr);
 /* Marks a token id as signed out until the token would have expired. */
 int kv_revoked_token(char *buf, size_t len, const char *jti);
 
+/*
+ * A project's workspace (core/workspace.h, docs/data-model.md), all under the
+ * hash tag {p:<id>}: the sorted set of paths, the hash of per-path metadata,
+ * the hash of totals and counters, and the per-file content string and cursor
+ * hash, which are named by a file id (prefix + id) so that a rename never
+ * moves them. The prefixes are handed to the workspace's Lua scripts, which
+ * append the file id.
+ */
+int kv_ws_tree(char *buf, size_t len, long long project_id);
+int kv_ws_meta(char *buf, size_t len, long long project_id);
+int kv_ws_info(char *buf, size_t len, long long project_id);
+int kv_ws_content_prefix(char *buf, size_t len, long long project_id);
+int kv_ws_cursor_prefix(char *buf, size_t len, long long project_id);
+int kv_ws_content(char *buf, size_t len, long long project_id, long long file_id);
+int kv_ws_cursors(char *buf, size_t len, long long project_id, long long file_id);
+
 #endif

@@ -67,12 +67,37 @@ static void test_longest_fits(void **state)
 	assert_int_equal(strlen(buf), 64 + strlen("{dev:}:events"));
 }
 
+/* Workspace keys: one hash tag per project, file keys by file id. */
+static void test_workspace_keys(void **state)
+{
+	char buf[KV_KEY_MAX];
+
+	(void)state;
+	assert_int_equal(kv_ws_tree(buf, sizeof(buf), 42), 0);
+	assert_string_equal(buf, "{p:42}:tree");
+	assert_int_equal(kv_ws_meta(buf, sizeof(buf), 42), 0);
+	assert_string_equal(buf, "{p:42}:meta");
+	assert_int_equal(kv_ws_info(buf, sizeof(buf), 42), 0);
+	assert_string_equal(buf, "{p:42}:info");
+	assert_int_equal(kv_ws_content_prefix(buf, sizeof(buf), 42), 0);
+	assert_string_equal(buf, "{p:42}:c:");
+	assert_int_equal(kv_ws_cursor_prefix(buf, sizeof(buf), 42), 0);
+	assert_string_equal(buf, "{p:42}:cur:");
+	assert_int_equal(kv_ws_content(buf, sizeof(buf), 42, 7), 0);
+	assert_string_equal(buf, "{p:42}:c:7");
+	assert_int_equal(kv_ws_cursors(buf, sizeof(buf), 42, 7), 0);
+	assert_string_equal(buf, "{p:42}:cur:7");
+	assert_int_equal(kv_ws_tree(buf, 5, 42), COHORT_E_LIMIT);
+	assert_int_equal(kv_ws_content(buf, sizeof("{p:42}:c:7") - 1, 42, 7), COHORT_E_LIMIT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dev_stream),
 		cmocka_unit_test(test_dev_stream_hash_tag),
 		cmocka_unit_test(test_longest_fits),
+		cmocka_unit_test(test_workspace_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

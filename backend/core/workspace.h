@@ -1,0 +1,143 @@
+/*
+ * workspace.h — a project's files and directories in Redis (the layout is in
+ * docs/data-model.md; every key name comes from core/kv.h).
+ *
+ * Model:
+ *   - Entries are files (bytes, a version, a binary flag, a content type) and
+ *     directories (real entries: an empty directory exists). The project root
+ *     "" always exists and is never stored.
+ *   - Invariant: the parent of every entry exists and is a directory. create
+ *     refuses a missing parent (COHORT_E_NOTFOUND) unless WS_PARENTS is given,
+ *     which creates the missing directories in the same atomic step (template
+ *     import, uploads of whole trees); a parent that is a file is
+ *     COHORT_E_CONFLICT.
+ *   - A file's version is 1 after create and grows by one with each replace;
+ *     rename keeps it (the content and cursors are keyed by a file id that a
+ *     rename never changes).
+ *   - Totals (content bytes, entry count = files + directories) are kept in
+ *     the same atomic step as the change that moves them, so they never drift;
+ *     limits are checked inside that step (COHORT_E_LIMIT, nothing changed).
+ * Every multi-key change is one Lua script (EVALSHA, loaded on demand), so
+ * Redis applies it whole or not at all and no reader sees half a rename.
+ *
+ * Paths must be canonical (core/path.h, strict); anything else is
+ * COHORT_E_FIELD. On failure ws->reason points to a static sentence saying
+ * why (for problem+json "detail"); it is NULL after success.
+ *
+ * A struct workspace is caller-owned (workspace_init, no release needed: it
+ * holds no heap memory) and borrows the rconn; use it from one thread.
+ */
+#ifndef COHORT_WORKSPACE_H
+#define COHORT_WORKSPACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/kv.h"
+
+struct rconn;
+struct strbuf;
+
+#define WS_DEFAULT_MAX_FILE ((uint64_t)8 << 20)      /* 8 MiB per file */
+#define WS_DEFAULT_MAX_PROJECT ((uint64_t)512 << 20) /* 512 MiB per project */
+#define WS_DEFAULT_MAX_ENTRIES 10000                 /* files + directories */
+#define WS_CTYPE_MAX 127
+#define WS_CURSOR_MAX 255
+#define WS_ANY_VERSION (-1LL)
+
+struct ws_limits {
+	uint64_t max_file;    /* bytes of one file */
+	uint64_t max_project; /* bytes of all files */
+	uint64_t max_entries; /* files + directories */
+};
+
+enum ws_kind { WS_FILE, WS_DIR };
+
+enum {
+	WS_PARENTS = 1 << 0, /* create: make missing parent directories */
+	WS_REPLACE = 1 << 1, /* rename: replace an existing target file */
+};
+
+struct ws_stat {
+	enum ws_kind kind;
+	uint64_t size;      /* 0 for directories */
+	long long version;  /* 0 for directories */
+	bool binary;        /* not valid UTF-8, or contains NUL */
+	char ctype[WS_CTYPE_MAX + 1];
+};
+
+struct ws_entry {
+	char *path;
+	struct ws_stat st;
+};
+
+struct ws_list {
+	struct ws_entry *v;
+	size_t n;
+};
+
+struct workspace {
+	struct rconn *rc;
+	long long project;
+	struct ws_limits limits;
+	const char *reason;
+	char k_tree[KV_KEY_MAX], k_meta[KV_KEY_MAX], k_info[KV_KEY_MAX];
+	char k_content[KV_KEY_MAX], k_cursor[KV_KEY_MAX];
+};
+
+/* limits NULL means the WS_DEFAULT_* values. */
+void workspace_init(struct workspace *ws, struct rconn *rc, long long project,
+		    const struct ws_limits *limits);
+
+/* True when data must be treated as binary (invalid UTF-8 or a NUL byte). */
+bool workspace_is_binary(const void *data, size_t len);
+
+/* Creates a file (data/len, content type ctype or "" / NULL) or a directory
+ * (data ignored). COHORT_E_EXISTS when path exists (file or directory). *st
+ * (may be NULL) receives the new entry's state. */
+int workspace_create(struct workspace *ws, const char *path, enum ws_kind kind, const void *data,
+		     size_t len, const char *ctype, unsigned flags, struct ws_stat *st);
+
+/* Appends the file's content to content (bounded by the strbuf's max: LIMIT)
+ * and fills *st, both from one atomic read. A directory is COHORT_E_CONFLICT. */
+int workspace_read(struct workspace *ws, const char *path, struct strbuf *content,
+		   struct ws_stat *st);
+
+/* Metadata only (files and directories). */
+int workspace_stat(struct workspace *ws, const char *path, struct ws_stat *st);
+
+/* Replaces a file's whole content if its version is still expected
+ * (WS_ANY_VERSION: unconditionally); a stale version is
+ * COHORT_E_PRECONDITION. ctype NULL keeps the stored one. *version (may be
+ * NULL) receives the new version. */
+int workspace_replace(struct workspace *ws, const char *path, const void *data, size_t len,
+		      const char *ctype, long long expected, long long *version);
+
+/* Moves a file, or a directory with exactly its own subtree, to `to`, whose
+ * parent must exist. An existing target is COHORT_E_EXISTS unless
+ * WS_REPLACE is given and both are files; a directory is never replaced
+ * (COHORT_E_CONFLICT), nor moved into itself (COHORT_E_FIELD). *moved (may be
+ * NULL) receives the number of entries renamed. */
+int workspace_rename(struct workspace *ws, const char *from, const char *to, unsigned flags,
+		     size_t *moved);
+
+/* Deletes a file, or a directory with its whole subtree. */
+int workspace_delete(struct workspace *ws, const char *path, size_t *removed);
+
+/* Lists directory dir ("" = root): its direct children, or with recursive its
+ * whole subtree, in byte order of path. The caller releases *out. */
+int workspace_list(struct workspace *ws, const char *dir, bool recursive, struct ws_list *out);
+void ws_list_release(struct ws_list *l);
+
+/* The project's totals as kept by the scripts. */
+int workspace_totals(struct workspace *ws, uint64_t *bytes, uint64_t *entries);
+
+/* A user's last cursor in a file (opaque text of at most WS_CURSOR_MAX bytes,
+ * e.g. "12.4"). get: COHORT_E_NOTFOUND when none is stored. */
+int workspace_cursor_set(struct workspace *ws, const char *path, long long user,
+			 const char *cursor);
+int workspace_cursor_get(struct workspace *ws, const char *path, long long user, char *buf,
+			 size_t len);
+
+#endif
