@@ -1,4 +1,5 @@
 #include "api/dispatch.h"
+#include "api/authn.h"
 #include "api/metrics.h"
 #include "api/permission.h"
 #include "api/request.h"
@@ -7,6 +8,8 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "core/log.h"
+
+#include <stdio.h>
 
 static int route_request(const struct route *table, size_t n, struct request *req, struct response *res)
 {
@@ -29,7 +32,14 @@ static int route_request(const struct route *table, size_t n, struct request *re
 	}
 	if (err)
 		return err;
-	err = permission_check(req->match.route->perm, req);
+	/* Who is asking, once, for every route that is not public: a bad token
+	 * is refused even where anonymous callers would pass. */
+	if (req->match.route->perm != PERM_PUBLIC && req->match.route->perm != PERM_DEV) {
+		err = authn_resolve(req, res);
+		if (err)
+			return err;
+	}
+	err = permission_check(req->match.route->perm, req, res);
 	if (err)
 		return err;
 	res->detail[0] = '\0';
@@ -63,6 +73,14 @@ void dispatch_table(const struct route *table, size_t n, struct request *req, st
 		response_header(res, "Allow", req->match.allow);
 	else if (err == COHORT_E_AUTH)
 		response_header(res, "WWW-Authenticate", "Bearer realm=\"cohort\"");
+	else if (err == COHORT_E_BADTOKEN)
+		response_header(res, "WWW-Authenticate", "Bearer realm=\"cohort\", error=\"invalid_token\"");
+	else if (err == COHORT_E_RATE && res->retry_after_s > 0) {
+		char v[24];
+
+		snprintf(v, sizeof(v), "%d", res->retry_after_s);
+		response_header(res, "Retry-After", v);
+	}
 	if (res->status >= 500)
 		log_warn("request_failed", LF_S("rid", req->id), LF_S("code", res->err_code),
 			 LF_S("detail", res->detail[0] ? res->detail : NULL));

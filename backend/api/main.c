@@ -8,6 +8,7 @@
  * Configuration: config.h (file, then COHORT_* environment overrides).
  * Stops cleanly on SIGTERM or SIGINT (see server.c).
  */
+#include "api/authn.h"
 #include "api/listener.h"
 #include "api/metrics.h"
 #include "api/router.h"
@@ -98,6 +99,11 @@ int main(int argc, char **argv)
 	metrics_init(table, n);
 	if (ids_init()) {
 		log_error("libsodium_init_failed");
+		goto out;
+	}
+	if (authn_init(&cfg, err, sizeof(err))) {
+		log_error("auth_keys_unusable", LF_S("error", err),
+			  LF_S("hint", "run `cohort init-secret` and check auth.secret_file and auth.external_*"));
 		goto out;
 	}
 	e = FCGX_Init();

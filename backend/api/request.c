@@ -4,6 +4,8 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "core/ids.h"
+#include "core/json.h"
+#include "core/jsonw.h"
 #include "core/num.h"
 #include "core/problem.h"
 
@@ -256,6 +258,22 @@ int request_query(struct request *req, const struct query **out)
 	return 0;
 }
 
+int request_id_param(const struct request *req, const char *name, int64_t *out)
+{
+	const char *v;
+	size_t len;
+	uint64_t n;
+
+	*out = 0;
+	if (route_param(&req->match, name, &v, &len))
+		return 1;
+	if (len == 0 || len > 19 || strspn(v, "0123456789") < len || v[0] == '0' || parse_u64n(v, len, &n) ||
+	    n > INT64_MAX)
+		return COHORT_E_NOTFOUND;
+	*out = (int64_t)n;
+	return 0;
+}
+
 bool request_is_json(const struct request *req)
 {
 	const char *ct = req->content_type;
@@ -271,7 +289,45 @@ bool request_is_json(const struct request *req)
 	return *ct == '\0' || *ct == ';' || *ct == ' ' || *ct == '\t';
 }
 
+int request_json(struct request *req, struct response *res, struct json_object **root)
+{
+	const char *body;
+	size_t len;
+	int err;
+
+	*root = NULL;
+	if (!request_is_json(req)) {
+		response_detail(res, "Content-Type must be application/json");
+		return COHORT_E_MEDIATYPE;
+	}
+	err = request_body(req, &body, &len);
+	if (err == COHORT_E_TOOBIG)
+		response_detail(res, "the body exceeds the limit of %ld bytes", req->cfg->api_max_body);
+	else if (err == COHORT_E_INVAL)
+		response_detail(res, "the body is shorter than its Content-Length");
+	if (err)
+		return err;
+	err = json_parse_object(body, len, root);
+	if (err)
+		response_detail(res, err == COHORT_E_UTF8 ? "the body is not valid UTF-8"
+							  : "the body must be one JSON object");
+	return err;
+}
+
 /* ---- responses ---- */
+
+int response_jsonw(struct response *res, int status, struct jsonw *w)
+{
+	int err = jsonw_finish(w);
+
+	if (!err) {
+		strbuf_reset(&res->body);
+		err = strbuf_add(&res->body, w->sb.buf, w->sb.len);
+	}
+	if (!err)
+		response_json(res, status);
+	return err;
+}
 
 void response_init(struct response *res)
 {

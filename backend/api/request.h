@@ -14,6 +14,11 @@
 #define COHORT_API_REQUEST_H
 
 #include "api/router.h"
+#include "core/course.h"
+#include "core/jwt.h"
+#include "core/lesson.h"
+#include "core/principal.h"
+#include "core/project.h"
 #include "core/strbuf.h"
 
 #include <stdbool.h>
@@ -23,6 +28,8 @@
 struct cohort_config;
 struct worker;
 struct query;
+struct jsonw;
+struct json_object;
 
 #define REQUEST_ID_MIN 8
 #define REQUEST_ID_MAX 64
@@ -71,6 +78,24 @@ struct request {
 	bool body_complete; /* the reader reached the end of the body */
 
 	struct query *q; /* parsed on demand by request_query() */
+
+	/* Set by authentication (authn_resolve) before the permission check,
+	 * for every route that is not public. who.user_id is 0 for anonymous. */
+	struct principal who;
+	struct jwt_claims claims; /* of the token presented; kind and jti say how to sign it out */
+	bool token_cookie;        /* the token came from the session cookie */
+
+	/* Resolved by the permission check (permission.c) from the route's
+	 * parameters; handlers use these and never look the ids up again. */
+	struct db *db;              /* this worker's database handle */
+	bool has_course, has_lesson, has_project;
+	struct course course;       /* from {course}, or the course of {lesson} / {project} */
+	struct lesson lesson;       /* from {lesson} */
+	struct project project;     /* from {project} */
+	struct participant me;      /* who's participation in course (id 0: none, e.g. an admin) */
+	struct access access;       /* who's access to project */
+	bool has_target;
+	struct participant target;  /* from {participant}, checked to be in course */
 };
 
 struct response {
@@ -80,6 +105,7 @@ struct response {
 	struct strbuf body;
 	char detail[256];      /* problem detail for the error a handler returns */
 	const char *err_code;  /* stable code of the error answered, for the access log */
+	int retry_after_s;     /* > 0: sent as Retry-After with a 429 */
 };
 
 /* true when s is 8..64 characters of [A-Za-z0-9_-]: a request id a client
@@ -113,8 +139,21 @@ bool request_drain(struct request *req, long max);
 /* The parsed query string (COHORT_E_INVAL / COHORT_E_LIMIT when it is bad). */
 int request_query(struct request *req, const struct query **out);
 
+/* The route parameter name as an id (1..2^63-1, decimal): 0 with *out set;
+ * 1 when the matched route has no such parameter; COHORT_E_NOTFOUND when
+ * the value is not an id (no resource can have it). */
+int request_id_param(const struct request *req, const char *name, int64_t *out);
+
 /* true when Content-Type is application/json (any case, parameters allowed). */
 bool request_is_json(const struct request *req);
+
+/*
+ * The body as one JSON object, for handlers that take one: checks the
+ * Content-Type (415), reads the body within api.max_body (413) and parses it
+ * (400 malformed_json / invalid_utf8), with the detail set in res. The
+ * caller json_put()s *root.
+ */
+int request_json(struct request *req, struct response *res, struct json_object **root);
 
 void response_init(struct response *res);
 void response_release(struct response *res);
@@ -124,6 +163,8 @@ int response_header(struct response *res, const char *name, const char *value);
 void response_detail(struct response *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Status and Content-Type application/json; the body is what is in res->body. */
 void response_json(struct response *res, int status);
+/* Finishes w and makes it the JSON body with status. */
+int response_jsonw(struct response *res, int status, struct jsonw *w);
 /* Replaces the body with the problem+json for err (detail may be NULL),
  * sets status and content type, and the headers that go with some errors. */
 void response_problem(struct response *res, int err, const char *detail, const char *request_id);

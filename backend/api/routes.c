@@ -5,16 +5,52 @@
  * tests/integ/t9001-openapi-routes.test.mjs).
  */
 #include "api/routes.h"
+#include "api/courses.h"
 #include "api/dev_events.h"
 #include "api/health.h"
+#include "api/lessons.h"
 #include "api/metrics.h"
+#include "api/projects.h"
 #include "api/router.h"
+#include "api/sessions.h"
+
+#define C "/api/v1/courses/{course}"
+#define L "/api/v1/lessons/{lesson}"
+#define P "/api/v1/projects/{project}"
 
 static const struct route table[] = {
-	/* method  pattern                 permission   handler            name */
-	{ "GET",  "/api/v1/health",       PERM_PUBLIC, health_get,        "health" },
-	{ "GET",  "/api/v1/metrics",      PERM_PUBLIC, metrics_get,       "metrics" },
-	{ "POST", "/api/v1/dev/events",   PERM_DEV,    dev_events_post,   "dev_events" },
+	/* method  pattern                                  permission             handler             name */
+	{ "GET",    "/api/v1/health",                       PERM_PUBLIC,           health_get,         "health" },
+	{ "GET",    "/api/v1/metrics",                      PERM_PUBLIC,           metrics_get,        "metrics" },
+	{ "POST",   "/api/v1/dev/events",                   PERM_DEV,              dev_events_post,    "dev_events" },
+
+	{ "POST",   "/api/v1/sessions",                     PERM_PUBLIC,           sessions_post,      "session_create" },
+	{ "DELETE", "/api/v1/sessions",                     PERM_USER,             sessions_delete,    "session_delete" },
+	{ "GET",    "/api/v1/me",                           PERM_USER,             me_get,             "me" },
+	{ "POST",   "/api/v1/users",                        PERM_ADMIN,            users_post,         "user_create" },
+
+	{ "GET",    "/api/v1/courses",                      PERM_USER,             courses_list,       "course_list" },
+	{ "POST",   "/api/v1/courses",                      PERM_USER,             courses_post,       "course_create" },
+	{ "POST",   "/api/v1/courses/join",                 PERM_USER,             courses_join,       "course_join" },
+	{ "GET",    C,                                      PERM_COURSE_MEMBER,    course_get_one,     "course_get" },
+	{ "POST",   C "/join-code",                         PERM_COURSE_TEACHER,   course_join_code,   "course_rotate_code" },
+	{ "GET",    C "/participants",                      PERM_COURSE_MEMBER,    participants_list,  "participant_list" },
+	{ "PATCH",  C "/participants/{participant}",        PERM_PARTICIPANT_SELF, participant_patch,  "participant_update" },
+	{ "DELETE", C "/participants/{participant}",        PERM_COURSE_TEACHER,   participant_delete, "participant_remove" },
+	{ "GET",    C "/lessons",                           PERM_COURSE_MEMBER,    lessons_list,       "lesson_list" },
+	{ "POST",   C "/lessons",                           PERM_COURSE_TEACHER,   lessons_post,       "lesson_create" },
+	{ "PUT",    C "/lessons/order",                     PERM_COURSE_TEACHER,   lessons_order,      "lesson_reorder" },
+
+	{ "GET",    L,                                      PERM_COURSE_MEMBER,    lesson_get_one,     "lesson_get" },
+	{ "PATCH",  L,                                      PERM_COURSE_TEACHER,   lesson_patch,       "lesson_update" },
+	{ "DELETE", L,                                      PERM_COURSE_TEACHER,   lesson_delete_one,  "lesson_delete" },
+	{ "GET",    L "/project",                           PERM_COURSE_MEMBER,    lesson_project,     "lesson_my_project" },
+	{ "GET",    L "/access",                            PERM_COURSE_MEMBER,    lesson_access_get,  "lesson_access" },
+
+	{ "GET",    P,                                      PERM_PROJECT_READ,     project_get_one,    "project_get" },
+	{ "GET",    P "/grants",                            PERM_PROJECT_OWNER,    grants_list,        "grant_list" },
+	{ "PUT",    P "/grants/{participant}",              PERM_PROJECT_OWNER,    grant_put,          "grant_set" },
+	{ "DELETE", P "/grants/{participant}",              PERM_PROJECT_OWNER,    grant_delete_one,   "grant_revoke" },
 };
 
 const struct route *routes_table(size_t *n)

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cli/jsonw.h"
+#include "core/jsonw.h"
 #include "core/config.h"
 
 struct db;

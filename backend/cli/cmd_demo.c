@@ -11,7 +11,7 @@
  */
 #include "cli/cmd_demo.h"
 #include "cli/cli.h"
-#include "cli/render.h"
+#include "core/render.h"
 #include "core/course.h"
 #include "core/err.h"
 #include "core/lesson.h"

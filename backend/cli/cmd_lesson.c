@@ -1,6 +1,6 @@
 #include "cli/cmd_lesson.h"
 #include "cli/cli.h"
-#include "cli/render.h"
+#include "core/render.h"
 #include "core/course.h"
 #include "core/err.h"
 #include "core/lesson.h"

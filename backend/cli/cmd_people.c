@@ -1,6 +1,6 @@
 #include "cli/cmd_people.h"
 #include "cli/cli.h"
-#include "cli/render.h"
+#include "core/render.h"
 #include "core/auth.h"
 #include "core/err.h"
 #include "core/jwt.h"

@@ -1,6 +1,6 @@
 #include "cli/cmd_project.h"
 #include "cli/cli.h"
-#include "cli/render.h"
+#include "core/render.h"
 #include "core/course.h"
 #include "core/err.h"
 #include "core/lesson.h"
@@ -37,41 +37,10 @@ int cmd_project_ensure(struct cli *c, int argc, char **argv)
 	return CLI_OK;
 }
 
-/* What the grantee could do before and after a change, by the same rules
- * every route and stream uses, and the difference. A teacher without a row
- * reads and writes, so a row with both bits off is a real change for them
- * even though no bit of the row changed. */
 static void report_change(struct cli *c, const struct project *p, const struct participant *grantee,
 			  const struct grant_change *chg, bool row_after)
 {
-	struct jsonw *w = &c->out;
-	struct access before, after;
-	const char *names[2] = { "read", "write" };
-	bool had[2], has[2];
-
-	access_rules(grantee->role, p->owner_role, chg->existed, chg->before, &before);
-	access_rules(grantee->role, p->owner_role, row_after, chg->after, &after);
-	had[0] = before.read, had[1] = before.write;
-	has[0] = after.read, has[1] = after.write;
-
-	jsonw_obj(w, NULL);
-	jsonw_int(w, "project_id", p->id);
-	render_participant(w, "grantee", grantee);
-	render_bits(w, "row_before", chg->existed, &chg->before);
-	render_bits(w, "row_after", row_after, &chg->after);
-	render_access(w, "access_before", &before);
-	render_access(w, "access_after", &after);
-	jsonw_arr(w, "added");
-	for (int i = 0; i < 2; i++)
-		if (has[i] && !had[i])
-			jsonw_str(w, NULL, names[i]);
-	jsonw_end(w);
-	jsonw_arr(w, "removed");
-	for (int i = 0; i < 2; i++)
-		if (had[i] && !has[i])
-			jsonw_str(w, NULL, names[i]);
-	jsonw_end(w);
-	jsonw_end(w);
+	render_grant_change(&c->out, NULL, p, grantee, chg, row_after);
 }
 
 static int grant_error(struct cli *c, int err, int64_t grantee)

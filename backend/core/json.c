@@ -295,3 +295,53 @@ int json_get_raw(struct json_object *o, const char *key, bool required, size_t m
 	*out = strdup(s);
 	return *out ? 0 : COHORT_E_NOMEM;
 }
+
+bool json_has(struct json_object *o, const char *key)
+{
+	return json_object_object_get_ex(o, key, NULL);
+}
+
+int json_only_keys(struct json_object *o, const char *const *keys, const char **unknown)
+{
+	*unknown = NULL;
+	json_object_object_foreach(o, k, v) {
+		size_t i = 0;
+
+		(void)v;
+		while (keys[i] && strcmp(keys[i], k))
+			i++;
+		if (!keys[i]) {
+			*unknown = k;
+			return COHORT_E_FIELD;
+		}
+	}
+	return 0;
+}
+
+int json_get_int_array(struct json_object *o, const char *key, bool required, size_t maxn, long long min,
+		       long long max, long long *out, size_t *n)
+{
+	struct json_object *v;
+	int r = get(o, key, required, json_type_array, &v);
+	size_t len;
+
+	*n = 0;
+	if (r)
+		return r < 0 ? r : 0;
+	len = json_object_array_length(v);
+	if (len > maxn)
+		return COHORT_E_RANGE;
+	for (size_t i = 0; i < len; i++) {
+		struct json_object *e = json_object_array_get_idx(v, i);
+		long long x;
+
+		if (!json_object_is_type(e, json_type_int))
+			return COHORT_E_FIELD;
+		x = (long long)json_object_get_int64(e);
+		if (x < min || x > max)
+			return COHORT_E_RANGE;
+		out[i] = x;
+	}
+	*n = len;
+	return 0;
+}

@@ -25,6 +25,16 @@ int json_get_str(struct json_object *o, const char *key, bool required, size_t m
 int json_get_int(struct json_object *o, const char *key, bool required, long long min,
 		 long long max, long long *out);
 int json_get_bool(struct json_object *o, const char *key, bool required, bool *out);
+/* true when o has the key (whatever its value). */
+bool json_has(struct json_object *o, const char *key);
+/* 0 when every key of o is in the NULL-terminated list keys; otherwise
+ * COHORT_E_FIELD with *unknown naming the first other key (borrowed from o). */
+int json_only_keys(struct json_object *o, const char *const *keys, const char **unknown);
+/* An array of at most maxn integers, each in min..max, into out[] (*n set).
+ * COHORT_E_FIELD when missing or not an array of integers, COHORT_E_RANGE
+ * when too long or a value is out of bounds. */
+int json_get_int_array(struct json_object *o, const char *key, bool required, size_t maxn, long long min,
+		       long long max, long long *out, size_t *n);
 /* Any JSON value, re-serialized compactly into a new heap string (caller frees). */
 int json_get_raw(struct json_object *o, const char *key, bool required, size_t maxlen, char **out);
 

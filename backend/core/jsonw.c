@@ -1,4 +1,4 @@
-#include "cli/jsonw.h"
+#include "core/jsonw.h"
 #include "core/err.h"
 
 #include <string.h>

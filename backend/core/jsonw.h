@@ -8,8 +8,8 @@
  * Keys are required inside objects and must be NULL inside arrays and at
  * the top level; getting that wrong is a programmer error (BUG).
  */
-#ifndef COHORT_CLI_JSONW_H
-#define COHORT_CLI_JSONW_H
+#ifndef COHORT_JSONW_H
+#define COHORT_JSONW_H
 
 #include <stdbool.h>
 #include <stddef.h>

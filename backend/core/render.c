@@ -1,5 +1,5 @@
-#include "cli/render.h"
-#include "cli/jsonw.h"
+#include "core/render.h"
+#include "core/jsonw.h"
 #include "core/course.h"
 #include "core/lesson.h"
 #include "core/project.h"
@@ -103,5 +103,37 @@ void render_access_entry(struct jsonw *w, const char *key, const struct access_e
 	jsonw_bool(w, "read", e->bits.read);
 	jsonw_bool(w, "write", e->bits.write);
 	jsonw_bool(w, "explicit_grant", e->explicit_grant);
+	jsonw_end(w);
+}
+
+void render_grant_change(struct jsonw *w, const char *key, const struct project *p,
+			 const struct participant *grantee, const struct grant_change *chg, bool row_after)
+{
+	const char *names[2] = { "read", "write" };
+	struct access before, after;
+	bool had[2], has[2];
+
+	access_rules(grantee->role, p->owner_role, chg->existed, chg->before, &before);
+	access_rules(grantee->role, p->owner_role, row_after, chg->after, &after);
+	had[0] = before.read, had[1] = before.write;
+	has[0] = after.read, has[1] = after.write;
+
+	jsonw_obj(w, key);
+	jsonw_int(w, "project_id", p->id);
+	render_participant(w, "grantee", grantee);
+	render_bits(w, "row_before", chg->existed, &chg->before);
+	render_bits(w, "row_after", row_after, &chg->after);
+	render_access(w, "access_before", &before);
+	render_access(w, "access_after", &after);
+	jsonw_arr(w, "added");
+	for (int i = 0; i < 2; i++)
+		if (has[i] && !had[i])
+			jsonw_str(w, NULL, names[i]);
+	jsonw_end(w);
+	jsonw_arr(w, "removed");
+	for (int i = 0; i < 2; i++)
+		if (had[i] && !has[i])
+			jsonw_str(w, NULL, names[i]);
+	jsonw_end(w);
 	jsonw_end(w);
 }

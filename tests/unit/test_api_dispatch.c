@@ -372,13 +372,13 @@ static void test_permission_check(void **state)
 		for (int p = 0; p < PERM__COUNT; p++) {
 			int want = p == PERM_PUBLIC ? 0
 				   : p == PERM_DEV  ? (dev ? 0 : COHORT_E_DISABLED)
-						    : COHORT_E_AUTH; /* fail closed until authentication exists */
+						    : COHORT_E_AUTH; /* anonymous */
 
-			assert_int_equal(permission_check((enum permission)p, &req), want);
+			assert_int_equal(permission_check((enum permission)p, &req, NULL), want);
 			assert_string_not_equal(permission_name((enum permission)p), "?");
 		}
 	}
-	assert_int_equal(permission_check(PERM__COUNT, &req), COHORT_E_FORBIDDEN);
+	assert_int_equal(permission_check(PERM__COUNT, &req, NULL), COHORT_E_FORBIDDEN);
 	assert_string_equal(permission_name(PERM__COUNT), "?");
 	assert_string_equal(permission_name(PERM_COURSE_TEACHER), "course_teacher");
 }

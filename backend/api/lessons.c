@@ -1,0 +1,239 @@
+#include "api/lessons.h"
+#include "api/fields.h"
+#include "api/request.h"
+#include "core/course.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/jsonw.h"
+#include "core/lesson.h"
+#include "core/project.h"
+#include "core/render.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int one_lesson(const struct lesson *l, void *arg)
+{
+	struct jsonw *w = arg;
+
+	render_lesson(w, NULL, l);
+	return w->err;
+}
+
+static int render_lessons(struct request *req, struct response *res, int status)
+{
+	struct jsonw w;
+	int err;
+
+	jsonw_init(&w);
+	jsonw_obj(&w, NULL);
+	jsonw_int(&w, "course_id", req->course.id);
+	jsonw_arr(&w, "lessons");
+	err = lesson_list(req->db, req->course.id, one_lesson, &w);
+	jsonw_end(&w);
+	jsonw_end(&w);
+	if (!err)
+		err = response_jsonw(res, status, &w);
+	jsonw_release(&w);
+	return err;
+}
+
+int lessons_list(struct request *req, struct response *res)
+{
+	return render_lessons(req, res, 200);
+}
+
+static int reply_lesson(struct response *res, int status, const struct lesson *l)
+{
+	struct jsonw w;
+	int err;
+
+	jsonw_init(&w);
+	jsonw_obj(&w, NULL);
+	render_lesson(&w, "lesson", l);
+	jsonw_end(&w);
+	err = response_jsonw(res, status, &w);
+	jsonw_release(&w);
+	return err;
+}
+
+int lessons_post(struct request *req, struct response *res)
+{
+	struct json_object *root = NULL;
+	struct lesson l;
+	const char *name, *desc;
+	size_t name_len, desc_len;
+	int err = request_json(req, res, &root);
+
+	if (!err)
+		err = field_name(root, "name", true, NAME_MAX_BYTES, res, &name, &name_len);
+	if (!err)
+		err = field_text(root, "description", false, DESCRIPTION_MAX_BYTES, res, &desc, &desc_len);
+	if (!err) {
+		err = lesson_create(req->db, req->course.id, name, name_len, desc ? desc : "", desc ? desc_len : 0, &l);
+		if (err == COHORT_E_LIMIT)
+			response_detail(res, "a course has at most %d lessons", LESSONS_MAX);
+	}
+	if (!err)
+		err = reply_lesson(res, 201, &l);
+	json_put(root);
+	return err;
+}
+
+int lessons_order(struct request *req, struct response *res)
+{
+	static const char *const keys[] = { "ids", NULL };
+	struct json_object *root = NULL;
+	long long ids[LESSONS_MAX];
+	int64_t ids64[LESSONS_MAX];
+	const char *unknown;
+	size_t n = 0;
+	int err = request_json(req, res, &root);
+
+	if (!err && (json_only_keys(root, keys, &unknown) ||
+		     json_get_int_array(root, "ids", true, LESSONS_MAX, 1, INT64_MAX, ids, &n))) {
+		response_detail(res, "ids: required, an array of the course's lesson ids in their new order");
+		err = COHORT_E_FIELD;
+	}
+	if (!err) {
+		for (size_t i = 0; i < n; i++)
+			ids64[i] = ids[i];
+		err = lesson_reorder(req->db, req->course.id, ids64, n);
+		if (err == COHORT_E_FIELD)
+			response_detail(res, "ids must name every lesson of the course exactly once");
+	}
+	json_put(root);
+	return err ? err : render_lessons(req, res, 200);
+}
+
+int lesson_get_one(struct request *req, struct response *res)
+{
+	return reply_lesson(res, 200, &req->lesson);
+}
+
+int lesson_patch(struct request *req, struct response *res)
+{
+	static const char *const keys[] = { "name", "description", NULL };
+	struct json_object *root = NULL;
+	struct lesson l;
+	const char *name, *desc, *unknown;
+	size_t name_len, desc_len;
+	int err = request_json(req, res, &root);
+
+	if (!err && json_only_keys(root, keys, &unknown)) {
+		response_detail(res, "unknown field '%s'; a lesson has name and description", unknown);
+		err = COHORT_E_FIELD;
+	}
+	if (!err)
+		err = field_name(root, "name", false, NAME_MAX_BYTES, res, &name, &name_len);
+	if (!err)
+		err = field_text(root, "description", false, DESCRIPTION_MAX_BYTES, res, &desc, &desc_len);
+	if (!err)
+		err = lesson_update(req->db, req->lesson.id, name, name_len, desc, desc_len, &l);
+	if (!err)
+		err = reply_lesson(res, 200, &l);
+	json_put(root);
+	return err;
+}
+
+int lesson_delete_one(struct request *req, struct response *res)
+{
+	int err = lesson_delete(req->db, req->lesson.id);
+
+	if (!err)
+		res->status = 204;
+	return err;
+}
+
+static int need_participation(struct request *req, struct response *res)
+{
+	if (req->me.id)
+		return 0;
+	response_detail(res, "you are not a participant of the course of lesson %lld", (long long)req->lesson.id);
+	return COHORT_E_NOTMEMBER;
+}
+
+int lesson_project(struct request *req, struct response *res)
+{
+	struct project p;
+	struct access a;
+	struct jsonw w;
+	int err = need_participation(req, res);
+
+	if (!err)
+		err = project_ensure(req->db, req->lesson.id, req->me.id, &p);
+	if (!err)
+		err = project_access(req->db, &req->who, &p, &a);
+	if (err)
+		return err;
+	jsonw_init(&w);
+	jsonw_obj(&w, NULL);
+	render_project(&w, "project", &p);
+	render_access(&w, "access", &a);
+	jsonw_end(&w);
+	err = response_jsonw(res, 200, &w);
+	jsonw_release(&w);
+	return err;
+}
+
+/* The two listings, collected so each renders as one array whatever order
+ * the core produces them in. */
+struct entries {
+	struct access_entry *v;
+	size_t n, alloc;
+};
+
+static int add_entry(struct entries *es, const struct access_entry *e)
+{
+	if (es->n == es->alloc) {
+		size_t n = es->alloc ? es->alloc * 2 : 16;
+		struct access_entry *v = reallocarray(es->v, n, sizeof(*v));
+
+		if (!v)
+			return COHORT_E_NOMEM;
+		es->v = v;
+		es->alloc = n;
+	}
+	es->v[es->n++] = *e;
+	return 0;
+}
+
+static int add_can_open(const struct access_entry *e, void *arg)
+{
+	return add_entry(&((struct entries *)arg)[0], e);
+}
+
+static int add_can_open_mine(const struct access_entry *e, void *arg)
+{
+	return add_entry(&((struct entries *)arg)[1], e);
+}
+
+int lesson_access_get(struct request *req, struct response *res)
+{
+	struct entries lists[2];
+	struct jsonw w;
+	int err = need_participation(req, res);
+
+	memset(lists, 0, sizeof(lists));
+	jsonw_init(&w);
+	if (!err)
+		err = lesson_access(req->db, req->lesson.id, &req->me, add_can_open, add_can_open_mine, lists);
+	if (err)
+		goto out;
+	jsonw_obj(&w, NULL);
+	render_lesson(&w, "lesson", &req->lesson);
+	render_participant(&w, "me", &req->me);
+	for (int k = 0; k < 2; k++) {
+		jsonw_arr(&w, k == 0 ? "can_open" : "can_open_mine");
+		for (size_t i = 0; i < lists[k].n; i++)
+			render_access_entry(&w, NULL, &lists[k].v[i]);
+		jsonw_end(&w);
+	}
+	jsonw_end(&w);
+	err = response_jsonw(res, 200, &w);
+out:
+	jsonw_release(&w);
+	free(lists[0].v);
+	free(lists[1].v);
+	return err;
+}
