@@ -61,6 +61,8 @@ static const struct ckey keys[] = {
 	  "Most concurrent client connections per cohort-stream process." },
 	{ "stream.catchup_batch", C_INT, "500", 1, 100000, OFF(stream_catchup_batch),
 	  "Events fetched per Redis round trip when a client resumes from an older position." },
+	{ "stream.auth_pending_max", C_INT, "256", 1, 100000, OFF(stream_auth_pending_max),
+	  "Most subscriptions one cohort-stream process authorizes at once (token and SQL checks); 503 beyond." },
 	{ "auth.secret_file", C_STR, "var/jwt.secret", 0, 0, OFF(auth_secret_file),
 	  "File holding the HS256 secret for cohort's own tokens (created by `cohort init-secret`)." },
 	{ "auth.issuer", C_STR, "cohort", 0, 0, OFF(auth_issuer), "iss of the tokens cohort issues." },

@@ -40,6 +40,7 @@ struct cohort_config {
 	int stream_max_streams;
 	int stream_max_conns;
 	int stream_catchup_batch;
+	int stream_auth_pending_max;
 
 	/* authentication */
 	char *auth_secret_file;

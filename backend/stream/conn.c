@@ -15,6 +15,7 @@
  * the first position a client sees names all of its streams.
  */
 #include "stream/conn.h"
+#include "stream/authz.h"
 #include "stream/evbuf.h"
 #include "stream/hub.h"
 #include "stream/server.h"
@@ -50,6 +51,8 @@ enum conn_flag {
 	CONN_CLOSE_LOGGED = 1 << 10,
 	CONN_WANT_WRITE = 1 << 11, /* a writable callback is requested and not yet run */
 	CONN_DIRTY = 1 << 12,      /* on srv->dirty */
+	CONN_AUTHED = 1 << 13,     /* the principal is known (user_id, CONN_ADMIN) */
+	CONN_ADMIN = 1 << 14,
 };
 
 enum close_reason { CLOSE_PEER, CLOSE_OVERFLOW, CLOSE_FAILED, CLOSE_SHUTDOWN };
@@ -58,6 +61,7 @@ static const char *const transport_names[TRANSPORT__N] = { "sse", "ws" };
 
 struct conn_sub_req {
 	struct sub_request req;
+	struct authz_req *az;     /* the pending authorization */
 	struct stream_id *start;
 	bool *has;
 	bool resume;
@@ -139,10 +143,31 @@ static void sub_req_free(struct conn_sub_req *sr)
 {
 	if (!sr)
 		return;
+	authz_cancel(sr->az);
 	subscription_release(&sr->req);
 	free(sr->start);
 	free(sr->has);
 	free(sr);
+}
+
+static void drop_token(struct conn *c)
+{
+	if (c->token) {
+		memset(c->token, 0, strlen(c->token));
+		free(c->token);
+		c->token = NULL;
+	}
+}
+
+int conn_set_token(struct conn *c, const char *tok, size_t len)
+{
+	drop_token(c);
+	c->token = malloc(len + 1);
+	if (!c->token)
+		return COHORT_E_NOMEM;
+	memcpy(c->token, tok, len);
+	c->token[len] = '\0';
+	return 0;
 }
 
 static void log_close(struct conn *c)
@@ -181,6 +206,7 @@ void conn_free(struct conn *c)
 	stop_follows(c);
 	outq_release(&c->q);
 	sub_req_free(c->sreq);
+	drop_token(c);
 	free(c->rx);
 	free(c->ctl);
 	if (c->prev)
@@ -273,6 +299,8 @@ void conn_shutdown(struct conn *c)
 	 * outside a receive callback. Clients reconnect and resume either way. */
 	close_with(c, CLOSE_SHUTDOWN);
 	log_close(c);
+	sub_req_free(c->sreq); /* no authorization completes from here on */
+	c->sreq = NULL;
 	stop_follows(c);
 	outq_clear(&c->q);
 }
@@ -414,12 +442,22 @@ static void apply(struct conn *c, struct conn_sub_req *sr)
 	kick(c);
 }
 
-static void on_authorized(void *arg, int err, const char *detail)
+static void on_authorized(void *arg, int err, const char *detail, const struct authz_who *who)
 {
 	struct conn *c = arg;
 	struct conn_sub_req *sr = c->sreq;
 
 	c->sreq = NULL;
+	sr->az = NULL; /* finishing: nothing to cancel */
+	if (who && !(c->flags & CONN_AUTHED)) {
+		c->user_id = who->user_id;
+		c->flags |= CONN_AUTHED;
+		if (who->is_admin)
+			c->flags |= CONN_ADMIN;
+	}
+	/* SSE checks its token once; a WebSocket keeps it until it proved good. */
+	if (c->transport == TRANSPORT_SSE || (c->flags & CONN_AUTHED))
+		drop_token(c);
 	if (!err) {
 		apply(c, sr);
 	} else if (c->transport == TRANSPORT_WS) {
@@ -463,7 +501,19 @@ int conn_subscribe(struct conn *c, struct sub_request *req, const char *resume, 
 	}
 	sub_req_free(c->sreq); /* a newer subscribe wins over one still being authorized */
 	c->sreq = sr;
-	subscription_authorize(&sr->req, on_authorized, c);
+	if (c->flags & CONN_AUTHED) {
+		struct authz_who who = { c->user_id, (c->flags & CONN_ADMIN) != 0 };
+
+		err = authz_start(c->srv->authz, NULL, 0, &who, &sr->req, on_authorized, c, &sr->az);
+	} else {
+		err = authz_start(c->srv->authz, c->token, c->token ? strlen(c->token) : 0, NULL, &sr->req,
+				  on_authorized, c, &sr->az);
+	}
+	if (err) {
+		c->sreq = NULL;
+		goto fail;
+	}
+	/* sr may be gone already: a check that needed no lookup is done. */
 	return 0;
 fail:
 	sub_req_free(sr);
@@ -596,8 +646,9 @@ static int writable_sse(struct conn *c)
 {
 	struct strbuf *b = wbuf(c);
 
-	if (c->flags & CONN_REFUSED)
-		return write_refusal(c);
+	/* Parked until the authorization answers: no headers before that. */
+	if (!(c->flags & (CONN_STARTED | CONN_SUBSCRIBED)))
+		return 0;
 	if (!(c->flags & CONN_STARTED)) {
 		if (write_sse_headers(c))
 			return -1;
@@ -670,6 +721,9 @@ int conn_writable(struct conn *c)
 	c->flags &= (uint16_t)~CONN_WANT_WRITE;
 	if (c->flags & CONN_DEAD)
 		return -1;
+	/* Frees c: nothing below may run for it. */
+	if (c->transport == TRANSPORT_SSE && (c->flags & CONN_REFUSED))
+		return write_refusal(c);
 	r = c->transport == TRANSPORT_SSE ? writable_sse(c) : writable_ws(c);
 	if (r)
 		return r;

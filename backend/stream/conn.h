@@ -33,6 +33,8 @@ struct conn {
 	size_t held;              /* bytes of live events held by follows in catch-up */
 	struct follow *subs;      /* n follows; &sub1 when n == 1 */
 	struct conn_sub_req *sreq;
+	char *token;              /* until the principal is known (WebSocket) or the check ends (SSE) */
+	int64_t user_id;          /* the principal, once known (CONN_AUTHED); 0: anonymous */
 	char *rx;                 /* WebSocket: message being assembled */
 	char *ctl;                /* a control message or problem body to write next */
 	uint32_t rxlen;
@@ -54,9 +56,15 @@ void conn_open(struct conn *c);
 /* Stops everything and frees; logs the close when conn_open ran. NULL is fine. */
 void conn_free(struct conn *c);
 
+/* The token the request carried (copied). An empty token stands for a
+ * malformed one: its checks fail with COHORT_E_BADTOKEN. */
+int conn_set_token(struct conn *c, const char *tok, size_t len);
+
 /* Replaces the connection's subscription set with req (taken over) resumed
- * from `resume` (NULL: start now). Synchronous errors: COHORT_E_BADID. The
- * authorization outcome arrives later (conn_authorized). */
+ * from `resume` (NULL: start now), once authz.c allowed it. Synchronous
+ * errors: COHORT_E_BADID, COHORT_E_UNAVAILABLE (too many checks pending).
+ * A refusal arrives later: an SSE request gets its problem response, a
+ * WebSocket an error message. */
 int conn_subscribe(struct conn *c, struct sub_request *req, const char *resume, size_t rlen);
 
 /* WebSocket: sends {"type":"error",...} next. */

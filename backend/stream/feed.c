@@ -40,7 +40,7 @@
 #define UNBLOCK_RETRIES 50
 
 enum link_state { LINK_IDLE, LINK_RESOLVING, LINK_CONNECTING, LINK_UP };
-enum req_kind { REQ_LAST, REQ_PAGE, REQ_UNBLOCK };
+enum req_kind { REQ_LAST, REQ_PAGE, REQ_UNBLOCK, REQ_EXISTS };
 
 struct link {
 	struct feed *feed;
@@ -65,6 +65,7 @@ struct feed_req {
 	union {
 		feed_last_fn *last;
 		feed_page_fn *page;
+		feed_exists_fn *exists;
 	} cb;
 	void *arg;
 	int64_t sent_us;
@@ -629,6 +630,9 @@ static void req_send(struct feed *f, struct feed_req *q)
 	case REQ_UNBLOCK:
 		rc = redisAsyncCommand(ac, on_req_reply, q, "CLIENT UNBLOCK %llu", (unsigned long long)q->after.ms);
 		break;
+	case REQ_EXISTS:
+		rc = redisAsyncCommand(ac, on_req_reply, q, "EXISTS %s", q->key);
+		break;
 	}
 	if (rc != REDIS_OK) {
 		/* The context is shutting down; keep the request for the next link. */
@@ -698,6 +702,15 @@ static void req_deliver(struct feed *f, struct feed_req *q, const redisReply *r)
 				  LF_S("error", r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply"));
 		if (!q->cancelled)
 			q->cb.last(q->arg, err, &last);
+		return;
+	case REQ_EXISTS:
+		if (r->type != REDIS_REPLY_INTEGER) {
+			err = COHORT_E_REDIS;
+			log_error("redis_bad_reply", LF_S("command", "EXISTS"),
+				  LF_S("error", r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply"));
+		}
+		if (!q->cancelled)
+			q->cb.exists(q->arg, err, !err && r->integer > 0);
 		return;
 	case REQ_PAGE:
 		memset(&page, 0, sizeof(page));
@@ -810,6 +823,18 @@ struct feed_req *feed_page(struct feed *f, const char *key, const struct stream_
 	q->arg = arg;
 	q->after = *after;
 	q->count = count;
+	req_submit(f, q);
+	return q;
+}
+
+struct feed_req *feed_exists(struct feed *f, const char *key, feed_exists_fn *cb, void *arg)
+{
+	struct feed_req *q = req_new(f, REQ_EXISTS, key);
+
+	if (!q)
+		return NULL;
+	q->cb.exists = cb;
+	q->arg = arg;
 	req_submit(f, q);
 	return q;
 }

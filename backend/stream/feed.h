@@ -68,6 +68,7 @@ struct feed_hooks {
 
 typedef void feed_last_fn(void *arg, int err, const struct stream_id *last);
 typedef void feed_page_fn(void *arg, int err, const struct feed_page *page);
+typedef void feed_exists_fn(void *arg, int err, bool exists);
 
 /* Starts connecting at once. block_ms is the XREAD BLOCK time. */
 int feed_new(struct feed **out, struct uv_loop_s *loop, const struct cohort_config *cfg,
@@ -89,6 +90,8 @@ struct feed_req *feed_last_id(struct feed *f, const char *key, feed_last_fn *cb,
 /* Up to count entries of key after `after`, with the stream's XINFO. */
 struct feed_req *feed_page(struct feed *f, const char *key, const struct stream_id *after,
 			   unsigned count, feed_page_fn *cb, void *arg);
+/* Whether key exists (EXISTS; the key is logged on errors only by command). */
+struct feed_req *feed_exists(struct feed *f, const char *key, feed_exists_fn *cb, void *arg);
 /* The request's callback will not run. NULL is fine. */
 void feed_cancel(struct feed_req *req);
 

@@ -13,6 +13,7 @@
  * handles close; the loop ends when the last handle is gone.
  */
 #include "stream/server.h"
+#include "stream/authz.h"
 #include "stream/conn.h"
 #include "stream/evbuf.h"
 #include "stream/feed.h"
@@ -23,7 +24,9 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/jwt.h"
 #include "core/problem.h"
+#include "core/session.h"
 
 #include <arpa/inet.h>
 #include <libwebsockets.h>
@@ -88,6 +91,59 @@ static const char *resume_arg(struct lws *wsi, char *buf, int len)
 	return urlarg(wsi, "lastEventId=", buf, len);
 }
 
+/*
+ * The request's token: an Authorization header (Bearer), else an
+ * access_token query parameter (EventSource cannot set headers), else the
+ * session cookie. The explicit kinds win over the ambient cookie. 0 with
+ * *tok NULL when there is none; COHORT_E_BADTOKEN when a header or the
+ * parameter is malformed or too long. buf holds the token (ARG_MAX_LEN).
+ */
+static int request_token(struct server *srv, struct lws *wsi, char *buf, const char **tok, size_t *len)
+{
+	const char *t;
+	size_t n;
+	int hl, err;
+
+	*tok = NULL;
+	*len = 0;
+	hl = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+	if (hl > 0) {
+		if (hl >= ARG_MAX_LEN || lws_hdr_copy(wsi, buf, ARG_MAX_LEN, WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
+			return COHORT_E_BADTOKEN;
+		err = session_token_from_headers(buf, NULL, srv->cfg->auth_cookie_name, &t, &n);
+		if (err)
+			return COHORT_E_BADTOKEN;
+		memmove(buf, t, n);
+		buf[n] = '\0';
+		*tok = buf;
+		*len = n;
+		return 0;
+	}
+	if (urlarg(wsi, "access_token=", buf, ARG_MAX_LEN)) {
+		n = strlen(buf);
+		if (n == 0 || n > JWT_MAX_LEN)
+			return COHORT_E_BADTOKEN;
+		*tok = buf;
+		*len = n;
+		return 0;
+	}
+	hl = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_COOKIE);
+	if (hl <= 0)
+		return 0;
+	if (hl >= ARG_MAX_LEN || lws_hdr_copy(wsi, buf, ARG_MAX_LEN, WSI_TOKEN_HTTP_COOKIE) < 0)
+		return 0; /* an oversized Cookie header carries no usable session */
+	err = session_token_from_headers(NULL, buf, srv->cfg->auth_cookie_name, &t, &n);
+	if (err == COHORT_E_AUTH)
+		return 0;
+	if (err)
+		return COHORT_E_BADTOKEN;
+	memmove(buf, t, n);
+	buf[n] = '\0';
+	*tok = buf;
+	*len = n;
+	return 0;
+}
+
 static bool at_capacity(struct server *srv)
 {
 	if (srv->nconns < (size_t)srv->cfg->stream_max_conns && !srv->stopping)
@@ -100,8 +156,9 @@ static bool at_capacity(struct server *srv)
 
 static int route_events(struct server *srv, struct lws *wsi)
 {
-	char *lists = malloc(2 * ARG_MAX_LEN), detail[SUB_DETAIL_MAX] = "";
-	const char *streams, *resume;
+	char *lists = malloc(3 * ARG_MAX_LEN), detail[SUB_DETAIL_MAX] = "";
+	const char *streams, *resume, *tok;
+	size_t toklen;
 	struct sub_request req;
 	struct conn *c;
 	int err, r;
@@ -119,23 +176,35 @@ static int route_events(struct server *srv, struct lws *wsi)
 		r = respond_problem(wsi, err, detail);
 		goto out;
 	}
+	err = request_token(srv, wsi, lists + 2 * ARG_MAX_LEN, &tok, &toklen);
+	if (err) {
+		subscription_release(&req);
+		r = respond_problem(wsi, err, "the token is malformed (Authorization: Bearer <token>, or access_token)");
+		goto out;
+	}
 	resume = resume_arg(wsi, lists + ARG_MAX_LEN, ARG_MAX_LEN);
 	c = conn_new(srv, wsi, TRANSPORT_SSE);
-	if (!c) {
+	if (!c || (tok && conn_set_token(c, tok, toklen))) {
+		conn_free(c);
 		subscription_release(&req);
 		r = -1;
 		goto out;
 	}
 	lws_set_wsi_user(wsi, c);
+	/* Parked until authorized: headers, the start position and events then
+	 * go out from the writable callback (or the refusal does). */
 	err = conn_subscribe(c, &req, resume, resume ? strlen(resume) : 0);
 	if (err) {
 		lws_set_wsi_user(wsi, NULL);
 		conn_free(c);
-		r = respond_problem(wsi, err, err == COHORT_E_BADID ? "Last-Event-ID is not a valid position" : NULL);
+		if (err == COHORT_E_UNAVAILABLE)
+			stream_metrics.conns_rejected++;
+		r = respond_problem(wsi, err,
+				    err == COHORT_E_BADID ? "Last-Event-ID is not a valid position"
+				    : err == COHORT_E_UNAVAILABLE ? "too many authorizations pending"
+								   : NULL);
 		goto out;
 	}
-	/* Headers, the start position and events all go out from the writable callback. */
-	lws_callback_on_writable(wsi);
 	r = 0;
 out:
 	free(lists);
@@ -209,16 +278,24 @@ static int ws_filter(struct server *srv, struct lws *wsi)
 	return 0;
 }
 
-/* An optional first subscription from the upgrade's query string. */
-static void ws_initial_subscribe(struct server *srv, struct conn *c)
+/* The upgrade's token, then an optional first subscription from its query
+ * string. -1 closes the connection. */
+static int ws_initial_subscribe(struct server *srv, struct conn *c)
 {
-	char *args = malloc(2 * ARG_MAX_LEN), detail[SUB_DETAIL_MAX] = "";
-	const char *streams, *resume;
+	char *args = malloc(3 * ARG_MAX_LEN), detail[SUB_DETAIL_MAX] = "";
+	const char *streams, *resume, *tok;
+	size_t toklen;
 	struct sub_request req;
 	int err;
 
 	if (!args)
-		return;
+		return -1;
+	err = request_token(srv, c->wsi, args + 2 * ARG_MAX_LEN, &tok, &toklen);
+	/* A malformed token is kept as an empty one: every check then says invalid_token. */
+	if (err ? conn_set_token(c, "", 0) : tok ? conn_set_token(c, tok, toklen) : 0) {
+		free(args);
+		return -1;
+	}
 	streams = urlarg(c->wsi, "streams=", args, ARG_MAX_LEN);
 	if (streams) {
 		resume = urlarg(c->wsi, "lastEventId=", args + ARG_MAX_LEN, ARG_MAX_LEN);
@@ -230,10 +307,13 @@ static void ws_initial_subscribe(struct server *srv, struct conn *c)
 			/* The socket stays open: the client may still subscribe with a message. */
 			if (err == COHORT_E_BADID)
 				snprintf(detail, sizeof(detail), "lastEventId is not a valid position");
+			else if (err == COHORT_E_UNAVAILABLE)
+				snprintf(detail, sizeof(detail), "too many authorizations pending");
 			conn_ws_error(c, err, detail);
 		}
 	}
 	free(args);
+	return 0;
 }
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
@@ -256,8 +336,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			return -1;
 		lws_set_wsi_user(wsi, c);
 		conn_open(c);
-		ws_initial_subscribe(srv, c);
-		return 0;
+		return ws_initial_subscribe(srv, c);
 	case LWS_CALLBACK_RECEIVE:
 		if (!c)
 			return -1;
@@ -389,6 +468,16 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct cohort_config
 	if (err)
 		return err;
 	hub_set_feed(srv->hub, srv->feed);
+	{
+		char errbuf[256] = "";
+
+		err = authz_new(&srv->authz, loop, cfg, errbuf, sizeof(errbuf));
+		if (err) {
+			log_error("auth_setup_failed", LF_S("error", errbuf[0] ? errbuf : cohort_strerror(err)));
+			return err;
+		}
+		authz_set_feed(srv->authz, srv->feed);
+	}
 
 	lws_set_log_level(LLL_ERR | LLL_WARN | (log_level_enabled(LOG_DEBUG) ? LLL_NOTICE : 0), lws_log_bridge);
 	memset(&info, 0, sizeof(info));
@@ -449,6 +538,8 @@ void server_stop(struct server *srv)
 		conn_shutdown(c);
 	hub_set_feed(srv->hub, NULL);
 	hub_close(srv->hub);
+	if (srv->authz)
+		authz_set_feed(srv->authz, NULL);
 	feed_free(srv->feed);
 	srv->feed = NULL;
 	/* lws closes the listener and every connection; with a foreign loop its
@@ -475,6 +566,8 @@ void server_release(struct server *srv)
 	srv->feed = NULL;
 	hub_free(srv->hub);
 	srv->hub = NULL;
+	authz_free(srv->authz); /* the loop has ended: no job is running */
+	srv->authz = NULL;
 	strbuf_release(&srv->wbuf);
 	evbuf_cleanup();
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <uv.h>
 
+struct authz;
 struct cohort_config;
 struct conn;
 struct feed;
@@ -26,6 +27,7 @@ struct server {
 	struct lws_context *lws;
 	struct hub *hub;
 	struct feed *feed;
+	struct authz *authz; /* token and subscription checks, off the loop */
 	struct conn *conns;  /* every streaming connection (SSE and WebSocket) */
 	size_t nconns;
 	struct conn *dirty;  /* connections with events queued since the last flush */

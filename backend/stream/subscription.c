@@ -6,25 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Who may follow a scope of each kind. A NULL check means "anyone who can
- * name it" (the kind itself being enabled is scope_parse's business). */
-struct sub_kind_row {
-	enum scope_kind kind;
-	int (*check)(const struct scope *sc);
-};
-
-static const struct sub_kind_row sub_kinds[] = {
-	{ SCOPE_DEV, NULL },
-};
-
-static const struct sub_kind_row *kind_row(enum scope_kind kind)
-{
-	for (size_t i = 0; i < sizeof(sub_kinds) / sizeof(sub_kinds[0]); i++)
-		if (sub_kinds[i].kind == kind)
-			return &sub_kinds[i];
-	return NULL;
-}
-
 static void say(char *detail, size_t dlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Client-facing sentences are truncated to the caller's buffer on purpose. */
@@ -70,8 +51,6 @@ static int add_target(struct sub_request *out, size_t max, const char *name, siz
 		set_detail(detail, dlen, "malformed stream name", name, len);
 		return COHORT_E_BADSTREAM;
 	}
-	if (!kind_row(t->scope.kind))
-		BUG("scope kind without a subscription row");
 	out->n++;
 	return 0;
 }
@@ -148,21 +127,4 @@ void subscription_release(struct sub_request *req)
 	free(req->targets);
 	req->targets = NULL;
 	req->n = 0;
-}
-
-void subscription_authorize(const struct sub_request *req, subscription_done_fn *done, void *arg)
-{
-	for (size_t i = 0; i < req->n; i++) {
-		const struct sub_kind_row *row = kind_row(req->targets[i].scope.kind);
-
-		if (row && row->check && row->check(&req->targets[i].scope)) {
-			char detail[SUB_DETAIL_MAX];
-
-			set_detail(detail, sizeof(detail), "not allowed to follow", req->targets[i].scope.name,
-				   strlen(req->targets[i].scope.name));
-			done(arg, COHORT_E_FORBIDDEN, detail);
-			return;
-		}
-	}
-	done(arg, 0, NULL);
 }

@@ -3,13 +3,10 @@
  * authorization of subscriptions, in one place.
  *
  * Clients name streams by scope ("<kind>:<id>", core scope.h); this module
- * turns a client's list into canonical scopes and their Redis stream keys,
- * enforces the per-connection stream limit, and decides whether the client
- * may follow each one. Today the only kind is `dev` (allowed whenever the
- * policy enables it). Project, lesson and personal scopes add a row to the
- * kind table below with an authorization check; such checks may touch SQL,
- * so they will run on the uv_queue_work pool and complete through the
- * callback — callers already treat authorization as asynchronous.
+ * turns a client's list into canonical scopes and their Redis stream keys
+ * and enforces the per-connection stream limit. Whether the client may
+ * follow them is decided by core scope_authorize, run off the loop by
+ * authz.c.
  */
 #ifndef COHORT_STREAM_SUBSCRIPTION_H
 #define COHORT_STREAM_SUBSCRIPTION_H
@@ -44,12 +41,5 @@ int subscription_parse_names(const char *const *names, const size_t *lens, size_
 			     char *detail, size_t dlen);
 
 void subscription_release(struct sub_request *req);
-
-/* Decides whether the connection may follow every target. Calls done exactly
- * once — today before returning; for kinds whose check needs the database,
- * later from the loop after the worker pool answered. err is 0 or
- * COHORT_E_FORBIDDEN with detail set. */
-typedef void subscription_done_fn(void *arg, int err, const char *detail);
-void subscription_authorize(const struct sub_request *req, subscription_done_fn *done, void *arg);
 
 #endif

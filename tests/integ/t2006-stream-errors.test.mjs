@@ -15,7 +15,11 @@ const seventeen = Array.from({ length: 17 }, (_, i) => `dev:s${i}`).join(',');
 const rows = [
   { what: 'no streams parameter', path: '/stream/events', status: 400, code: 'invalid_stream' },
   { what: 'empty streams', path: '/stream/events?streams=', status: 400, code: 'invalid_stream' },
-  { what: 'unknown kind', path: '/stream/events?streams=project:1', status: 400, code: 'unknown_stream' },
+  { what: 'unknown kind', path: '/stream/events?streams=projects:1', status: 400, code: 'unknown_stream' },
+  { what: 'project scope without a token', path: '/stream/events?streams=project:1', status: 401, code: 'unauthenticated' },
+  { what: 'non-canonical project id', path: '/stream/events?streams=project:01', status: 400, code: 'invalid_stream' },
+  { what: 'malformed Authorization header', path: '/stream/events?streams=dev:a', headers: { Authorization: 'Basic eDp5' }, status: 401, code: 'invalid_token' },
+  { what: 'garbage token', path: '/stream/events?streams=dev:a&access_token=abc', status: 401, code: 'invalid_token' },
   { what: 'unknown kind among good ones', path: '/stream/events?streams=dev:a,nope:b', status: 400, code: 'unknown_stream' },
   { what: 'no kind', path: '/stream/events?streams=abc', status: 400, code: 'invalid_stream' },
   { what: 'empty item', path: '/stream/events?streams=dev:a,,dev:b', status: 400, code: 'invalid_stream' },

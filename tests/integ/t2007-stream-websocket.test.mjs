@@ -106,7 +106,7 @@ const bad = [
   { what: 'a stream that is not a string', msg: '{"type":"subscribe","streams":[1]}', code: 'invalid_field' },
   { what: 'no streams', msg: '{"type":"subscribe","streams":[]}', code: 'invalid_stream' },
   { what: 'a malformed stream', msg: '{"type":"subscribe","streams":["dev:a b"]}', code: 'invalid_stream' },
-  { what: 'an unknown stream kind', msg: '{"type":"subscribe","streams":["lesson:1"]}', code: 'unknown_stream' },
+  { what: 'an unknown stream kind', msg: '{"type":"subscribe","streams":["nope:1"]}', code: 'unknown_stream' },
   { what: 'too many streams', msg: JSON.stringify({ type: 'subscribe', streams: Array.from({ length: 17 }, (_, i) => `dev:w${i}`) }), code: 'limit_exceeded' },
   { what: 'a malformed after', msg: '{"type":"subscribe","streams":["dev:a"],"after":"dev:a=x"}', code: 'invalid_event_id' },
   { what: 'after not a string', msg: '{"type":"subscribe","streams":["dev:a"],"after":1}', code: 'invalid_field' },

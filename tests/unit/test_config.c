@@ -60,6 +60,7 @@ static const struct key_row {
 	K("stream.max_streams", "COHORT_STREAM_MAX_STREAMS", T_INT, stream_max_streams, "16", "1024"),
 	K("stream.max_conns", "COHORT_STREAM_MAX_CONNS", T_INT, stream_max_conns, "15000", "1000000"),
 	K("stream.catchup_batch", "COHORT_STREAM_CATCHUP_BATCH", T_INT, stream_catchup_batch, "500", "100000"),
+	K("stream.auth_pending_max", "COHORT_STREAM_AUTH_PENDING_MAX", T_INT, stream_auth_pending_max, "256", "100000"),
 	K("auth.secret_file", "COHORT_AUTH_SECRET_FILE", T_STR, auth_secret_file, "var/jwt.secret", "/etc/c.key"),
 	K("auth.issuer", "COHORT_AUTH_ISSUER", T_STR, auth_issuer, "cohort", "iss2"),
 	K("auth.audience", "COHORT_AUTH_AUDIENCE", T_STR, auth_audience, "cohort", "aud2"),

@@ -37,7 +37,8 @@ static const struct {
 	{ "dev:demo", NULL, COHORT_E_UNKNOWNSTREAM, NULL },
 
 	/* Unknown kinds (kind names are exact and case-sensitive). */
-	{ "project:1", &dev_on, COHORT_E_UNKNOWNSTREAM, NULL },
+	{ "projects:1", &dev_on, COHORT_E_UNKNOWNSTREAM, NULL },
+	{ "Project:1", &dev_on, COHORT_E_UNKNOWNSTREAM, NULL },
 	{ "DEV:demo", &dev_on, COHORT_E_UNKNOWNSTREAM, NULL },
 	{ "de:demo", &dev_on, COHORT_E_UNKNOWNSTREAM, NULL },
 	{ "devx:demo", &dev_on, COHORT_E_UNKNOWNSTREAM, NULL },
@@ -92,9 +93,65 @@ static void test_rows(void **state)
 		assert_int_equal(sc.kind, SCOPE_DEV);
 		assert_string_equal(sc.name, rows[i].in);
 		assert_int_equal(sc.id_off, 4);
+		assert_int_equal(sc.id, 0);
 		assert_string_equal(sc.name + sc.id_off, rows[i].in + 4);
 		assert_int_equal(scope_stream_key(&sc, key, sizeof(key)), 0);
 		assert_string_equal(key, rows[i].key);
+	}
+}
+
+/* Numeric kinds: canonical positive decimal ids, enabled whatever the
+ * policy says about dev. */
+static const struct {
+	const char *in;
+	int err;
+	enum scope_kind kind;
+	int64_t id;
+	const char *key;
+} numeric_rows[] = {
+	{ "project:1", 0, SCOPE_PROJECT, 1, "{p:1}:events" },
+	{ "project:42", 0, SCOPE_PROJECT, 42, "{p:42}:events" },
+	{ "lesson:7", 0, SCOPE_LESSON, 7, "{l:7}:events" },
+	{ "user:9", 0, SCOPE_USER, 9, "{u:9}:events" },
+	{ "project:9223372036854775807", 0, SCOPE_PROJECT, INT64_MAX, "{p:9223372036854775807}:events" },
+	{ "project:9223372036854775808", COHORT_E_BADSTREAM, 0, 0, NULL }, /* over INT64_MAX */
+	{ "project:99999999999999999999", COHORT_E_BADSTREAM, 0, 0, NULL },
+	{ "project:0", COHORT_E_BADSTREAM, 0, 0, NULL },
+	{ "project:01", COHORT_E_BADSTREAM, 0, 0, NULL }, /* one stream, one name */
+	{ "project:-1", COHORT_E_BADSTREAM, 0, 0, NULL },
+	{ "project:+1", COHORT_E_BADSTREAM, 0, 0, NULL },
+	{ "project:1a", COHORT_E_BADSTREAM, 0, 0, NULL },
+	{ "project:a", COHORT_E_BADSTREAM, 0, 0, NULL },
+	{ "project: 1", COHORT_E_BADSTREAM, 0, 0, NULL },
+	{ "project:1.0", COHORT_E_BADSTREAM, 0, 0, NULL },
+	{ "lesson:", COHORT_E_BADSTREAM, 0, 0, NULL },
+	{ "user:x", COHORT_E_BADSTREAM, 0, 0, NULL },
+	{ "user:1:2", COHORT_E_BADSTREAM, 0, 0, NULL },
+};
+
+static void test_numeric_rows(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(numeric_rows) / sizeof(numeric_rows[0]); i++) {
+		const struct scope_policy *pols[] = { &dev_on, &dev_off, NULL };
+
+		for (size_t k = 0; k < 3; k++) {
+			struct scope sc;
+			char key[KV_KEY_MAX];
+			int err = scope_parse(numeric_rows[i].in, strlen(numeric_rows[i].in), pols[k], &sc);
+
+			if (err != numeric_rows[i].err)
+				fail_msg("row %zu '%s': err %d, want %d", i, numeric_rows[i].in, err,
+					 numeric_rows[i].err);
+			if (err)
+				continue;
+			assert_int_equal(sc.kind, numeric_rows[i].kind);
+			assert_true(sc.id == numeric_rows[i].id);
+			assert_string_equal(sc.name, numeric_rows[i].in);
+			assert_true(scope_needs_db(&sc));
+			assert_int_equal(scope_stream_key(&sc, key, sizeof(key)), 0);
+			assert_string_equal(key, numeric_rows[i].key);
+		}
 	}
 }
 
@@ -139,6 +196,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_numeric_rows),
 		cmocka_unit_test(test_len_bounds_the_text),
 		cmocka_unit_test(test_name_capacity),
 		cmocka_unit_test(test_stream_key_buffer),

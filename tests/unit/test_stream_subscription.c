@@ -28,7 +28,7 @@ static const struct {
 	{ "dev:a,dev:b", true, 2, 0, "{dev:a}:events {dev:b}:events" },
 	{ "dev:a,dev:b,dev:c", true, 2, COHORT_E_LIMIT, NULL },
 	{ "dev:a", false, 16, COHORT_E_UNKNOWNSTREAM, NULL }, /* dev scopes disabled */
-	{ "project:1", true, 16, COHORT_E_UNKNOWNSTREAM, NULL },
+	{ "projects:1", true, 16, COHORT_E_UNKNOWNSTREAM, NULL },
 	{ "dev:a,nope:b", true, 16, COHORT_E_UNKNOWNSTREAM, NULL },
 	{ "", true, 16, COHORT_E_BADSTREAM, NULL },
 	{ "dev:", true, 16, COHORT_E_BADSTREAM, NULL },
@@ -110,24 +110,22 @@ static void test_parse_names_and_details(void **state)
 	}
 }
 
-static int authorized_err = -1;
-
-static void on_done(void *arg, int err, const char *detail)
+/* Numeric kinds need no policy and have one canonical name each. */
+static void test_numeric_kinds(void **state)
 {
-	(void)detail;
-	*(int *)arg = err;
-}
-
-static void test_authorize_dev(void **state)
-{
-	struct scope_policy pol = { true };
+	struct scope_policy pol = { false };
 	struct sub_request req;
 
 	(void)state;
-	assert_int_equal(subscription_parse_list("dev:a,dev:b", 11, &pol, 16, &req, NULL, 0), 0);
-	subscription_authorize(&req, on_done, &authorized_err);
-	assert_int_equal(authorized_err, 0);
+	assert_int_equal(subscription_parse_list("project:1,lesson:2,user:3", 25, &pol, 16, &req, NULL, 0), 0);
+	assert_int_equal(req.n, 3);
+	assert_string_equal(req.targets[0].key, "{p:1}:events");
+	assert_string_equal(req.targets[1].key, "{l:2}:events");
+	assert_string_equal(req.targets[2].key, "{u:3}:events");
 	subscription_release(&req);
+	assert_int_equal(subscription_parse_list("project:01", 10, &pol, 16, &req, NULL, 0), COHORT_E_BADSTREAM);
+	assert_int_equal(subscription_parse_list("project:1,project:1", 19, &pol, 16, &req, NULL, 0),
+			 COHORT_E_BADSTREAM);
 }
 
 int main(void)
@@ -135,7 +133,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_list),
 		cmocka_unit_test(test_parse_names_and_details),
-		cmocka_unit_test(test_authorize_dev),
+		cmocka_unit_test(test_numeric_kinds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
