@@ -1,0 +1,182 @@
+// The authorization matrix: every route of `cohort-api --routes` tried as
+// anonymous, a user of another course, a student without a grant, a student
+// with read, a student with write, the project's owner, the course's teacher
+// and an administrator, each with the exact status expected. A route without
+// a row here fails the test, so a new route cannot skip the matrix.
+//
+// Data comes from the CLI. Routes that change things get fresh targets for
+// every attempt (a new lesson to delete, a new participant to remove, ...),
+// so one actor's success never changes what the next one sees.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { startCluster, BIN_DIR } from './lib/cluster.mjs';
+import { api, user } from './t1099-api-people-helpers.mjs';
+
+const ACTORS = ['anon', 'other', 'none', 'read', 'write', 'owner', 'teacher', 'admin'];
+
+let c;
+const who = {};   // actor -> user with token
+const part = {};  // actor -> participant id in course 1
+let course1, code1, lesson1, projectA, seq = 0;
+
+const uniq = (p) => `${p}${++seq}`;
+
+before(async () => {
+  c = await startCluster({ streamers: 0 });
+  const logins = { other: 'oscar', none: 'carol', read: 'bob', write: 'wendy', owner: 'alice', teacher: 'tess', admin: 'root' };
+  for (const [actor, login] of Object.entries(logins)) who[actor] = await user(c, login, { admin: actor === 'admin' });
+  const made = await c.cliJson('course-create', '--owner', 'tess', 'Course 1');
+  course1 = made.course.id;
+  code1 = made.join_code;
+  part.teacher = made.teacher.id;
+  for (const actor of ['owner', 'read', 'write', 'none']) {
+    const j = await c.cliJson('course-join', '--user', who[actor].login, '--code', code1, '--nickname', `nick-${actor}`);
+    part[actor] = j.participant.id;
+  }
+  await c.cliJson('course-create', '--owner', 'oscar', 'Course 2');
+  lesson1 = (await c.cliJson('lesson-create', course1, 'Lesson 1')).lesson.id;
+  projectA = (await c.cliJson('project-ensure', lesson1, part.owner)).project.id;
+  await c.cliJson('grant', projectA, part.read, 'r', '--by', part.owner);
+  await c.cliJson('grant', projectA, part.write, 'rw', '--by', part.owner);
+});
+after(async () => { await c?.stop(); });
+
+const all = (s) => Object.fromEntries(ACTORS.map((a) => [a, s]));
+const users = (s) => ({ ...all(s), anon: 401 });
+// A course route: outsiders 404, participants `member`, the teacher `teacher`.
+const course = (member, teacher = member, admin = teacher) =>
+  ({ anon: 401, other: 404, none: member, read: member, write: member, owner: member, teacher, admin });
+
+async function freshUserParticipant() {
+  const login = uniq('u');
+  await c.cliJson('user-create', login, 'Someone');
+  // The join-code row rotates the code, so take a current one.
+  const code = (await c.cliJson('course-rotate-code', course1)).join_code;
+  const j = await c.cliJson('course-join', '--user', login, '--code', code, '--nickname', login);
+  return j.participant.id;
+}
+
+/* One row per route name: the expected status per actor, and the request. */
+const MATRIX = {
+  health: { expect: all(200), req: () => ({ path: '/api/v1/health' }) },
+  metrics: { expect: all(200), req: () => ({ path: '/api/v1/metrics' }) },
+  dev_events: { expect: all(201), req: () => ({ path: '/api/v1/dev/events', body: { stream: 'dev:matrix', type: 't', data: 1 } }) },
+  // Public: the caller's token is ignored; an unknown login is refused alike for everyone.
+  session_create: { expect: all(401), req: () => ({ path: '/api/v1/sessions', body: { login: uniq('nobody'), password: 'not-a-password' } }) },
+  // Signing out revokes the token, so each actor signs out a token of its own.
+  session_delete: {
+    expect: users(204),
+    req: async (actor) => ({ path: '/api/v1/sessions', token: actor === 'anon' ? undefined : (await c.cliJson('mint-token', who[actor].login)).token }),
+  },
+  me: { expect: users(200), req: () => ({ path: '/api/v1/me' }) },
+  user_create: {
+    expect: { ...users(403), admin: 201 },
+    req: () => ({ path: '/api/v1/users', body: { login: uniq('made'), display_name: 'Made' } }),
+  },
+  course_list: { expect: users(200), req: () => ({ path: '/api/v1/courses' }) },
+  course_create: { expect: users(201), req: () => ({ path: '/api/v1/courses', body: { name: uniq('Course ') } }) },
+  // A fresh course owned by the teacher each time: the teacher is already in it.
+  course_join: {
+    expect: { ...users(201), teacher: 409 },
+    req: async () => {
+      const m = await c.cliJson('course-create', '--owner', 'tess', uniq('Joinable '));
+      return { path: '/api/v1/courses/join', body: { code: m.join_code, nickname: uniq('n') } };
+    },
+  },
+  course_get: { expect: course(200), req: () => ({ path: `/api/v1/courses/${course1}` }) },
+  course_rotate_code: { expect: course(403, 200), req: () => ({ path: `/api/v1/courses/${course1}/join-code`, method: 'POST' }) },
+  participant_list: { expect: course(200), req: () => ({ path: `/api/v1/courses/${course1}/participants` }) },
+  // The owner's own participant: self, or a teacher.
+  participant_update: {
+    expect: { ...course(403, 200), owner: 200 },
+    req: () => ({ path: `/api/v1/courses/${course1}/participants/${part.owner}`, body: { nickname: 'nick-owner' }, method: 'PATCH' }),
+  },
+  participant_remove: {
+    expect: course(403, 204),
+    req: async () => ({ path: `/api/v1/courses/${course1}/participants/${await freshUserParticipant()}`, method: 'DELETE' }),
+  },
+  lesson_list: { expect: course(200), req: () => ({ path: `/api/v1/courses/${course1}/lessons` }) },
+  lesson_create: { expect: course(403, 201), req: () => ({ path: `/api/v1/courses/${course1}/lessons`, body: { name: uniq('Lesson ') } }) },
+  lesson_reorder: {
+    expect: course(403, 200),
+    req: async () => {
+      const l = await c.cliJson('lesson-list', course1);
+      return { path: `/api/v1/courses/${course1}/lessons/order`, method: 'PUT', body: { ids: l.lessons.map((x) => x.id).reverse() } };
+    },
+  },
+  lesson_get: { expect: course(200), req: () => ({ path: `/api/v1/lessons/${lesson1}` }) },
+  lesson_update: { expect: course(403, 200), req: () => ({ path: `/api/v1/lessons/${lesson1}`, method: 'PATCH', body: { description: uniq('d') } }) },
+  lesson_delete: {
+    expect: course(403, 204),
+    req: async () => ({ path: `/api/v1/lessons/${(await c.cliJson('lesson-create', course1, uniq('Doomed '))).lesson.id}`, method: 'DELETE' }),
+  },
+  // An administrator outside the course has no project of their own there.
+  lesson_my_project: { expect: course(200, 200, 422), req: () => ({ path: `/api/v1/lessons/${lesson1}/project` }) },
+  lesson_access: { expect: course(200, 200, 422), req: () => ({ path: `/api/v1/lessons/${lesson1}/access` }) },
+  project_get: {
+    expect: { anon: 401, other: 404, none: 403, read: 200, write: 200, owner: 200, teacher: 200, admin: 200 },
+    req: () => ({ path: `/api/v1/projects/${projectA}` }),
+  },
+  grant_list: {
+    expect: { anon: 401, other: 404, none: 403, read: 403, write: 403, owner: 200, teacher: 403, admin: 200 },
+    req: () => ({ path: `/api/v1/projects/${projectA}/grants` }),
+  },
+  // Setting the student without a grant to no access changes nothing they can do.
+  grant_set: {
+    expect: { anon: 401, other: 404, none: 403, read: 403, write: 403, owner: 200, teacher: 403, admin: 200 },
+    req: () => ({ path: `/api/v1/projects/${projectA}/grants/${part.none}`, method: 'PUT', body: { read: false, write: false } }),
+  },
+  grant_revoke: {
+    expect: { anon: 401, other: 404, none: 403, read: 403, write: 403, owner: 200, teacher: 403, admin: 200 },
+    req: async () => {
+      await c.cliJson('grant', projectA, part.none, 'none', '--by', part.owner);
+      return { path: `/api/v1/projects/${projectA}/grants/${part.none}`, method: 'DELETE' };
+    },
+  },
+};
+
+function routeTable() {
+  return new Promise((resolve, reject) => {
+    execFile(path.join(BIN_DIR, 'cohort-api'), ['--routes'], (err, stdout) => {
+      if (err) return reject(err);
+      resolve(stdout.trim().split('\n').map((l) => {
+        const [method, pattern, permission, name] = l.split('\t');
+        return { method, pattern, permission, name };
+      }));
+    });
+  });
+}
+
+test('every route has a row, and every row a route', async () => {
+  const names = (await routeTable()).map((r) => r.name).sort();
+  assert.deepEqual(Object.keys(MATRIX).sort(), names, 'the matrix rows must be exactly the route table');
+  for (const [name, row] of Object.entries(MATRIX))
+    assert.deepEqual(Object.keys(row.expect).sort(), [...ACTORS].sort(), `${name}: one status per actor`);
+});
+
+test('each route answers each actor with the expected status', async () => {
+  const routes = await routeTable();
+  const failures = [];
+  for (const r of routes) {
+    const row = MATRIX[r.name];
+    if (!row) continue; // reported by the test above
+    for (const actor of ACTORS) {
+      const q = await row.req(actor);
+      const token = 'token' in q ? q.token : who[actor]?.token;
+      const method = q.method || r.method;
+      const res = await api(c, method, q.path, { token, body: q.body });
+      const want = row.expect[actor];
+      if (res.status !== want) failures.push(`${r.name} as ${actor}: ${method} ${q.path} -> ${res.status}, expected ${want} (${res.body.slice(0, 200)})`);
+      // Errors are problem+json with a code that goes with the status.
+      if (res.status >= 400) {
+        const p = res.problem();
+        if (!p || p.status !== res.status) failures.push(`${r.name} as ${actor}: not a problem+json answer: ${res.body.slice(0, 200)}`);
+        if (res.status === 401 && !res.headers['www-authenticate'] && r.name !== 'session_create')
+          failures.push(`${r.name} as ${actor}: 401 without WWW-Authenticate`);
+      }
+    }
+  }
+  assert.deepEqual(failures, []);
+});
