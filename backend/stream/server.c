@@ -119,10 +119,13 @@ static int request_token(struct server *srv, struct lws *wsi, char *buf, const c
 		*len = n;
 		return 0;
 	}
-	if (urlarg(wsi, "access_token=", buf, ARG_MAX_LEN)) {
-		n = strlen(buf);
+	t = urlarg(wsi, "access_token=", buf, ARG_MAX_LEN);
+	if (t) {
+		/* lws copies "name=value" into buf and points past the name. */
+		n = strlen(t);
 		if (n == 0 || n > JWT_MAX_LEN)
 			return COHORT_E_BADTOKEN;
+		memmove(buf, t, n + 1);
 		*tok = buf;
 		*len = n;
 		return 0;
