@@ -129,14 +129,21 @@ static void publish_change(struct request *req, const char *data)
 static int reply_change(struct request *req, struct response *res, const struct grant_change *chg,
 			bool row_after)
 {
-	struct jsonw w;
+	struct participant grantee = req->target;
+	struct jsonw w, ev;
 	int err;
 
 	jsonw_init(&w);
+	jsonw_init(&ev);
 	render_grant_change(&w, NULL, &req->project, &req->target, chg, row_after);
 	err = response_jsonw(res, 200, &w);
-	if (!err)
-		publish_change(req, res->body.buf);
+	/* The event goes to everyone who reads the project, students included,
+	 * who do not see logins (see participants_list): it carries none. */
+	grantee.login[0] = '\0';
+	render_grant_change(&ev, NULL, &req->project, &grantee, chg, row_after);
+	if (!err && !jsonw_finish(&ev))
+		publish_change(req, ev.sb.buf);
+	jsonw_release(&ev);
 	jsonw_release(&w);
 	return err;
 }
