@@ -16,6 +16,8 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <locale.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,36 @@
 #include <time.h>
 
 #define CHUNK 65536
+
+/*
+ * libarchive converts names between the archive's charset and the process
+ * locale's, and services run in the C locale, where any non-ASCII name fails
+ * to convert (and zip entries lose their UTF-8 flag). Archive work therefore
+ * runs with the calling thread switched to C.UTF-8 (uselocale: per thread,
+ * nothing else in the process notices), so names stay UTF-8 bytes end to end.
+ */
+static locale_t utf8_loc;
+
+static void make_utf8_locale(void)
+{
+	utf8_loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+/* Switches the calling thread to C.UTF-8; returns the locale to restore
+ * (0 when C.UTF-8 is unavailable: then names stay as the C locale has them). */
+static locale_t enter_utf8(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, make_utf8_locale);
+	return utf8_loc ? uselocale(utf8_loc) : (locale_t)0;
+}
+
+static void leave_utf8(locale_t prev)
+{
+	if (prev)
+		uselocale(prev);
+}
 
 void arch_limits_default(struct arch_limits *lim)
 {
@@ -182,7 +214,7 @@ static int read_data(struct archive *a, const char *path, const struct arch_limi
 				  (unsigned long long)lim->max_total);
 			goto out;
 		}
-		if (*total > ARCH_RATIO_FLOOR && *total / lim->max_ratio >= insize) {
+		if (lim->max_ratio && *total > ARCH_RATIO_FLOOR && *total / lim->max_ratio >= insize) {
 			rc = fail(COHORT_E_LIMIT, err, errlen,
 				  "the archive expands more than %u times its size (at entry '%s')",
 				  lim->max_ratio, path);
@@ -233,8 +265,8 @@ static const char *kind_name(mode_t t)
 	}
 }
 
-int arch_read(const void *buf, size_t len, const struct arch_limits *limits, struct arch_list *out,
-	      char *err, size_t errlen)
+static int read_all(const void *buf, size_t len, const struct arch_limits *limits,
+		    struct arch_list *out, char *err, size_t errlen)
 {
 	struct arch_limits lim;
 	struct archive *a = NULL;
@@ -321,6 +353,16 @@ out:
 	return rc;
 }
 
+int arch_read(const void *buf, size_t len, const struct arch_limits *limits, struct arch_list *out,
+	      char *err, size_t errlen)
+{
+	locale_t prev = enter_utf8();
+	int rc = read_all(buf, len, limits, out, err, errlen);
+
+	leave_utf8(prev);
+	return rc;
+}
+
 struct arch_writer {
 	struct archive *a;
 	arch_write_fn fn;
@@ -345,7 +387,7 @@ static int werr(struct arch_writer *w)
 	return w->cb_err ? w->cb_err : COHORT_E_IO;
 }
 
-int arch_writer_new(enum arch_format fmt, arch_write_fn fn, void *ctx, struct arch_writer **out)
+static int writer_new(enum arch_format fmt, arch_write_fn fn, void *ctx, struct arch_writer **out)
 {
 	struct arch_writer *w = calloc(1, sizeof(*w));
 	int rc = COHORT_E_INTERNAL;
@@ -379,8 +421,8 @@ fail:
 	return rc;
 }
 
-int arch_writer_add(struct arch_writer *w, const char *path, enum arch_kind kind,
-		    const void *data, size_t len)
+static int writer_add(struct arch_writer *w, const char *path, enum arch_kind kind,
+		      const void *data, size_t len)
 {
 	struct archive_entry *e;
 	char name[PATH_BUF + 1];
@@ -393,10 +435,7 @@ int arch_writer_add(struct arch_writer *w, const char *path, enum arch_kind kind
 		return COHORT_E_NOMEM;
 	/* Directories carry a trailing '/', which zip readers rely on. */
 	snprintf(name, sizeof(name), "%s%s", path, kind == ARCH_DIR ? "/" : "");
-	/* Names are handed over as bytes: setting them "as UTF-8" makes
-	 * libarchive convert them to the process locale, which fails for
-	 * non-ASCII names in the C locale services run in. */
-	archive_entry_copy_pathname(e, name);
+	archive_entry_copy_pathname(e, name); /* UTF-8 in the C.UTF-8 locale */
 	archive_entry_set_filetype(e, kind == ARCH_DIR ? AE_IFDIR : AE_IFREG);
 	archive_entry_set_perm(e, kind == ARCH_DIR ? 0755 : 0644);
 	archive_entry_set_mtime(e, time(NULL), 0);
@@ -424,18 +463,46 @@ out:
 	return rc;
 }
 
+int arch_writer_new(enum arch_format fmt, arch_write_fn fn, void *ctx, struct arch_writer **out)
+{
+	locale_t prev = enter_utf8();
+	int rc = writer_new(fmt, fn, ctx, out);
+
+	leave_utf8(prev);
+	return rc;
+}
+
+int arch_writer_add(struct arch_writer *w, const char *path, enum arch_kind kind,
+		    const void *data, size_t len)
+{
+	locale_t prev = enter_utf8();
+	int rc = writer_add(w, path, kind, data, len);
+
+	leave_utf8(prev);
+	return rc;
+}
+
 int arch_writer_finish(struct arch_writer *w)
 {
+	locale_t prev = enter_utf8();
+	int rc;
+
 	w->finished = true;
-	return archive_write_close(w->a) == ARCHIVE_OK ? 0 : werr(w);
+	rc = archive_write_close(w->a) == ARCHIVE_OK ? 0 : werr(w);
+	leave_utf8(prev);
+	return rc;
 }
 
 void arch_writer_free(struct arch_writer *w)
 {
+	locale_t prev;
+
 	if (!w)
 		return;
 	if (!w->finished)
 		w->cb_err = w->cb_err ? w->cb_err : COHORT_E_IO; /* do not emit a trailer */
+	prev = enter_utf8();
 	archive_write_free(w->a);
+	leave_utf8(prev);
 	free(w);
 }

@@ -53,7 +53,7 @@ struct arch_limits {
 	size_t max_entries;
 	uint64_t max_file;
 	uint64_t max_total;
-	unsigned max_ratio;
+	unsigned max_ratio; /* 0: no ratio check (the size limits still apply) */
 };
 
 enum arch_kind { ARCH_FILE, ARCH_DIR };

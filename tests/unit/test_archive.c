@@ -379,6 +379,20 @@ static void roundtrip(enum arch_format fmt)
 	assert_int_equal(arch_writer_add(w, "../bad", ARCH_FILE, "", 0), COHORT_E_FIELD);
 	assert_int_equal(arch_writer_finish(w), 0);
 	arch_writer_free(w);
+	if (fmt == ARCH_ZIP) {
+		/* Non-ASCII names carry the zip UTF-8 flag (bit 11), so unzip tools
+		 * do not read them as CP437. */
+		const unsigned char *z = (const unsigned char *)sb.buf;
+		bool seen = false;
+
+		for (size_t i = 0; i + 46 + 9 <= sb.len; i++) {
+			if (rd32(z + i) == 0x02014b50 && !memcmp(z + i + 46, "caf\xc3\xa9.txt", 9)) {
+				assert_true(z[i + 9] & 0x08);
+				seen = true;
+			}
+		}
+		assert_true(seen);
+	}
 	if (arch_read(sb.buf, sb.len, NULL, &l, err, sizeof(err)))
 		fail_msg("round trip %d: %s", fmt, err);
 	assert_int_equal(l.n, 6);
