@@ -211,12 +211,53 @@ static const char lua_cursor[] = LUA_PRELUDE
 	"if not c then return {'NOCURSOR'} end\n"
 	"return {'OK', c}\n";
 
-enum script { S_CREATE, S_READ, S_REPLACE, S_RENAME, S_DELETE, S_LIST, S_CURSOR, S__N };
+/* ARGV[3] tag, [4] max_file, [5] max_project, [6] max_entries, then per item
+ * 4 values: path, kind f|d, content, bin. Items come parents first. */
+static const char lua_import[] = LUA_PRELUDE
+	"local done = redis.call('HGET', info, 'import')\n"
+	"if done then return {'IMPORTED', done} end\n"
+	"local new, bytes, n = {}, 0, 0\n"
+	"for i = 7, #ARGV, 4 do\n"
+	"  local p, kind = ARGV[i], ARGV[i + 1]\n"
+	"  if new[p] or redis.call('HEXISTS', meta, p) == 1 then return {'EXISTS', p} end\n"
+	"  local parent = string.match(p, '^(.*)/[^/]*$')\n"
+	"  if parent then\n"
+	"    local pk = new[parent] or redis.call('HGET', meta, parent)\n"
+	"    if not pk then return {'NOPARENT', p} end\n"
+	"    if pk ~= 'd' then return {'NOTDIR', p} end\n"
+	"  end\n"
+	"  new[p] = kind\n"
+	"  if kind == 'f' then\n"
+	"    local size = string.len(ARGV[i + 2])\n"
+	"    if size > tonumber(ARGV[4]) then return {'LIMIT', 'file'} end\n"
+	"    bytes = bytes + size\n"
+	"  end\n"
+	"  n = n + 1\n"
+	"end\n"
+	"if num('bytes') + bytes > tonumber(ARGV[5]) then return {'LIMIT', 'project'} end\n"
+	"if num('entries') + n > tonumber(ARGV[6]) then return {'LIMIT', 'entries'} end\n"
+	"for i = 7, #ARGV, 4 do\n"
+	"  local p = ARGV[i]\n"
+	"  redis.call('ZADD', tree, 0, p)\n"
+	"  if ARGV[i + 1] == 'd' then\n"
+	"    redis.call('HSET', meta, p, 'd')\n"
+	"  else\n"
+	"    local fid = tostring(redis.call('HINCRBY', info, 'next_id', 1))\n"
+	"    redis.call('SET', cpre .. fid, ARGV[i + 2])\n"
+	"    redis.call('HSET', meta, p, fmeta(fid, string.len(ARGV[i + 2]), 1, ARGV[i + 3], ''))\n"
+	"  end\n"
+	"end\n"
+	"redis.call('HINCRBY', info, 'bytes', bytes)\n"
+	"redis.call('HINCRBY', info, 'entries', n)\n"
+	"redis.call('HSET', info, 'import', ARGV[3])\n"
+	"return {'OK', n}\n";
+
+enum script { S_IMPORT, S_CREATE, S_READ, S_REPLACE, S_RENAME, S_DELETE, S_LIST, S_CURSOR, S__N };
 
 static const char *const scripts[S__N] = {
 	[S_CREATE] = lua_create, [S_READ] = lua_read,     [S_REPLACE] = lua_replace,
 	[S_RENAME] = lua_rename, [S_DELETE] = lua_delete, [S_LIST] = lua_list,
-	[S_CURSOR] = lua_cursor,
+	[S_CURSOR] = lua_cursor, [S_IMPORT] = lua_import,
 };
 
 /* SHA1s from SCRIPT LOAD, shared by all threads (a script's SHA never changes). */
@@ -237,6 +278,7 @@ static const struct {
 	{ "CONFLICT", COHORT_E_CONFLICT, "a directory cannot replace or be replaced" },
 	{ "NOCURSOR", COHORT_E_NOTFOUND, "no cursor stored for this user and file" },
 	{ "LIMIT", COHORT_E_LIMIT, "a size limit was exceeded" },
+	{ "IMPORTED", 1, NULL },
 };
 
 void workspace_init(struct workspace *ws, struct rconn *rc, long long project,
@@ -287,27 +329,28 @@ static int load_script(struct workspace *ws, enum script s, char *sha)
 	return 0;
 }
 
-#define MAX_ARGS (PATH_MAX_DEPTH + 16)
-
 /* Runs script s with the project's keys and extra arguments; on success
  * *reply is an array whose first element is "OK". */
 static int run(struct workspace *ws, enum script s, int nextra, const char **extra,
 	       const size_t *extra_lens, redisReply **reply)
 {
-	const char *argv[MAX_ARGS];
-	size_t lens[MAX_ARGS];
+	const char **argv = malloc(((size_t)nextra + 8) * sizeof(*argv));
+	size_t *lens = malloc(((size_t)nextra + 8) * sizeof(*lens));
 	char sha[41];
 	int argc = 0, rc;
 	redisReply *r = NULL;
 
-	BUG_ON(nextra + 8 > MAX_ARGS);
 	*reply = NULL;
 	ws->reason = NULL;
+	if (!argv || !lens) {
+		rc = COHORT_E_NOMEM;
+		goto out;
+	}
 	pthread_mutex_lock(&sha_lock);
 	memcpy(sha, shas[s], sizeof(sha));
 	pthread_mutex_unlock(&sha_lock);
 	if (!sha[0] && (rc = load_script(ws, s, sha)))
-		return rc;
+		goto out;
 	argv[argc++] = "EVALSHA";
 	argv[argc++] = sha;
 	argv[argc++] = "3";
@@ -326,15 +369,15 @@ static int run(struct workspace *ws, enum script s, int nextra, const char **ext
 	if (rc == COHORT_E_REDIS && !strncmp(rconn_last_error(ws->rc), "NOSCRIPT", 8)) {
 		/* Redis lost its script cache (restart, SCRIPT FLUSH): load and retry once. */
 		if ((rc = load_script(ws, s, sha)))
-			return rc;
+			goto out;
 		rc = rconn_cmd(ws->rc, &r, argc, argv, lens);
 	}
 	if (rc)
-		return rc;
+		goto out;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
 	    r->element[0]->type != REDIS_REPLY_STRING) {
-		rconn_reply_free(r);
-		return COHORT_E_REDIS;
+		rc = COHORT_E_REDIS;
+		goto out;
 	}
 	if (strcmp(r->element[0]->str, "OK")) {
 		const char *w = r->element[0]->str;
@@ -353,11 +396,15 @@ static int run(struct workspace *ws, enum script s, int nextra, const char **ext
 				     : !strcmp(which, "project") ? "the project would exceed its size limit"
 								 : "the project would exceed its file count limit";
 		}
-		rconn_reply_free(r);
-		return rc;
+		goto out;
 	}
 	*reply = r;
-	return 0;
+	r = NULL;
+out:
+	rconn_reply_free(r);
+	free(argv);
+	free(lens);
+	return rc;
 }
 
 static long long int_at(const redisReply *r, size_t i)
@@ -725,5 +772,65 @@ int workspace_cursor_get(struct workspace *ws, const char *path, long long user,
 	if (!rc)
 		memcpy(buf, r->element[1]->str, r->element[1]->len + 1);
 	rconn_reply_free(r);
+	return rc;
+}
+
+int workspace_import(struct workspace *ws, const struct ws_item *items, size_t n, const char *tag,
+		     size_t *imported)
+{
+	char mf[24], mp[24], me[24];
+	const char **argv = NULL;
+	size_t *lens = NULL, tl = tag ? strlen(tag) : 0;
+	redisReply *r = NULL;
+	int rc;
+
+	if (imported)
+		*imported = 0;
+	if (!tag || tl == 0 || tl > 255 || !utf8_valid(tag, tl)) {
+		ws->reason = "import tag must be 1 to 255 bytes of UTF-8";
+		return COHORT_E_FIELD;
+	}
+	if (n > ws->limits.max_entries) {
+		ws->reason = "the project would exceed its file count limit";
+		return COHORT_E_LIMIT;
+	}
+	argv = malloc((4 + 4 * n) * sizeof(*argv));
+	lens = malloc((4 + 4 * n) * sizeof(*lens));
+	if (!argv || !lens) {
+		rc = COHORT_E_NOMEM;
+		goto out;
+	}
+	argv[0] = tag;
+	argv[1] = u64s(mf, ws->limits.max_file);
+	argv[2] = u64s(mp, ws->limits.max_project);
+	argv[3] = u64s(me, ws->limits.max_entries);
+	for (int i = 0; i < 4; i++)
+		lens[i] = strlen(argv[i]);
+	for (size_t i = 0; i < n; i++) {
+		const struct ws_item *it = &items[i];
+		bool dir = it->kind == WS_DIR;
+
+		if ((rc = check_path(ws, it->path)))
+			goto out;
+		argv[4 + 4 * i] = it->path;
+		lens[4 + 4 * i] = strlen(it->path);
+		argv[5 + 4 * i] = dir ? "d" : "f";
+		lens[5 + 4 * i] = 1;
+		argv[6 + 4 * i] = dir || !it->data ? "" : it->data;
+		lens[6 + 4 * i] = dir ? 0 : it->len;
+		argv[7 + 4 * i] = !dir && workspace_is_binary(argv[6 + 4 * i], lens[6 + 4 * i]) ? "1" : "0";
+		lens[7 + 4 * i] = 1;
+	}
+	rc = run(ws, S_IMPORT, (int)(4 + 4 * n), argv, lens, &r);
+	if (rc == 1) {
+		rc = 0; /* imported before (maybe by a concurrent request): nothing to do */
+		goto out;
+	}
+	if (!rc && imported)
+		*imported = (size_t)int_at(r, 1);
+out:
+	rconn_reply_free(r);
+	free(argv);
+	free(lens);
 	return rc;
 }

@@ -140,4 +140,23 @@ int workspace_cursor_set(struct workspace *ws, const char *path, long long user,
 int workspace_cursor_get(struct workspace *ws, const char *path, long long user, char *buf,
 			 size_t len);
 
+/* One item of a bulk import (a lesson template). */
+struct ws_item {
+	const char *path; /* canonical */
+	enum ws_kind kind;
+	const void *data; /* files only */
+	size_t len;
+};
+
+/* Imports a whole tree in one atomic step, at most once per project: the
+ * first successful import records tag (e.g. "lesson:7@<template id>") in the
+ * project's info hash, and every later call — a concurrent first request
+ * included — changes nothing and reports *imported = 0. Items must list
+ * parents before children (arch_read's byte order does); a parent may also
+ * exist already. Any item over a limit, on an existing path or under a
+ * missing parent refuses the whole import (nothing written, tag not set).
+ * *imported (may be NULL) receives the number of entries written. */
+int workspace_import(struct workspace *ws, const struct ws_item *items, size_t n, const char *tag,
+		     size_t *imported);
+
 #endif

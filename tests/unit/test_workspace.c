@@ -409,6 +409,100 @@ static void test_script_flush(void **state)
 	totals_are(&ws, 2, 2);
 }
 
+static const char png[] = { (char)0x89, 'P', 'N', 'G', 0, 1 };
+static const struct ws_item tpl[] = {
+	{ "README.md", WS_FILE, "# hi\n", 5 },
+	{ "assets", WS_DIR, NULL, 0 },
+	{ "assets/logo.png", WS_FILE, png, sizeof(png) },
+	{ "empty", WS_DIR, NULL, 0 },
+	{ "src", WS_DIR, NULL, 0 },
+	{ "src/main.c", WS_FILE, "int main;\n", 10 },
+};
+#define NTPL (sizeof(tpl) / sizeof(tpl[0]))
+
+static void test_import(void **state)
+{
+	struct ws_limits small = { .max_file = 8, .max_project = 100, .max_entries = 100 };
+	struct workspace ws;
+	struct ws_stat st;
+	struct strbuf sb = STRBUF_INIT;
+	size_t n = 99;
+	const struct ws_item orphan[] = { { "x/y", WS_FILE, "1", 1 } };
+
+	(void)state;
+	/* Refusals write nothing and do not use up the one import. */
+	new_ws(&ws, &small);
+	assert_int_equal(workspace_import(&ws, tpl, NTPL, "lesson:1", &n), COHORT_E_LIMIT);
+	assert_int_equal(n, 0);
+	totals_are(&ws, 0, 0);
+	workspace_init(&ws, rc, ws.project, NULL);
+	assert_int_equal(workspace_import(&ws, orphan, 1, "lesson:1", &n), COHORT_E_NOTFOUND);
+	assert_int_equal(workspace_create(&ws, "src", WS_DIR, NULL, 0, NULL, 0, NULL), 0);
+	assert_int_equal(workspace_import(&ws, tpl, NTPL, "lesson:1", &n), COHORT_E_EXISTS);
+	assert_int_equal(workspace_delete(&ws, "src", NULL), 0);
+	totals_are(&ws, 0, 0);
+	assert_int_equal(workspace_import(&ws, tpl, NTPL, "", &n), COHORT_E_FIELD);
+
+	assert_int_equal(workspace_import(&ws, tpl, NTPL, "lesson:1", &n), 0);
+	assert_int_equal(n, NTPL);
+	totals_are(&ws, 5 + sizeof(png) + 10, NTPL);
+	assert_int_equal(workspace_read(&ws, "assets/logo.png", &sb, &st), 0);
+	assert_int_equal(sb.len, sizeof(png));
+	assert_memory_equal(sb.buf, png, sizeof(png));
+	assert_true(st.binary);
+	assert_int_equal(st.version, 1);
+	assert_int_equal(workspace_stat(&ws, "empty", &st), 0);
+	assert_int_equal(st.kind, WS_DIR);
+	/* Exactly once: a second import (even of another template) does nothing. */
+	assert_int_equal(workspace_delete(&ws, "README.md", NULL), 0);
+	assert_int_equal(workspace_import(&ws, tpl, NTPL, "lesson:1", &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(workspace_stat(&ws, "README.md", &st), COHORT_E_NOTFOUND);
+	strbuf_release(&sb);
+}
+
+struct importer {
+	long long project;
+	size_t imported;
+	int rc;
+};
+
+static void *import_one(void *arg)
+{
+	struct importer *im = arg;
+	struct rconn *c = rconn_new(&cfg);
+	struct workspace ws;
+
+	workspace_init(&ws, c, im->project, NULL);
+	im->rc = workspace_import(&ws, tpl, NTPL, "lesson:2", &im->imported);
+	rconn_free(c);
+	return NULL;
+}
+
+/* Concurrent first requests: exactly one import writes the tree. */
+static void test_import_race(void **state)
+{
+	struct importer ims[4];
+	pthread_t th[4];
+	struct workspace ws;
+	size_t winners = 0;
+
+	(void)state;
+	new_ws(&ws, NULL);
+	for (int i = 0; i < 4; i++) {
+		ims[i] = (struct importer){ ws.project, 0, -1 };
+		assert_int_equal(pthread_create(&th[i], NULL, import_one, &ims[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(ims[i].rc, 0);
+		winners += ims[i].imported == NTPL;
+		assert_true(ims[i].imported == 0 || ims[i].imported == NTPL);
+	}
+	assert_int_equal(winners, 1);
+	totals_are(&ws, 5 + sizeof(png) + 10, NTPL);
+}
+
 struct racer {
 	long long project;
 	int id;
@@ -490,6 +584,8 @@ int main(void)
 		cmocka_unit_test(test_delete_list),
 		cmocka_unit_test(test_script_flush),
 		cmocka_unit_test(test_race),
+		cmocka_unit_test(test_import),
+		cmocka_unit_test(test_import_race),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
