@@ -501,13 +501,18 @@ int workspace_create(struct workspace *ws, const char *path, enum ws_kind kind, 
 		ctype = "";
 	if ((rc = check_ctype(ws, ctype)))
 		return rc;
-	if (kind == WS_DIR) {
+	if (kind == WS_DIR || !data) {
+		if (kind == WS_FILE && len) {
+			ws->reason = "file content is missing";
+			return COHORT_E_FIELD;
+		}
 		data = "";
 		len = 0;
-		ctype = "";
-	} else {
-		bin = workspace_is_binary(data, len);
 	}
+	if (kind == WS_DIR)
+		ctype = "";
+	else
+		bin = workspace_is_binary(data, len);
 	argv[0] = path;
 	argv[1] = kind == WS_DIR ? "d" : "f";
 	argv[2] = data;
@@ -590,6 +595,13 @@ int workspace_replace(struct workspace *ws, const char *path, const void *data, 
 		return rc;
 	if (ctype && (rc = check_ctype(ws, ctype)))
 		return rc;
+	if (!data) {
+		if (len) {
+			ws->reason = "file content is missing";
+			return COHORT_E_FIELD;
+		}
+		data = "";
+	}
 	if (expected < 0)
 		expected = -1;
 	snprintf(ev, sizeof(ev), "%lld", expected);

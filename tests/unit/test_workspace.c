@@ -161,8 +161,9 @@ static void test_create_read(void **state)
 	assert_int_equal(workspace_read(&ws, "nope", &sb, &st), COHORT_E_NOTFOUND);
 	assert_int_equal(workspace_stat(&ws, "src", &st), 0);
 	assert_int_equal(st.kind, WS_DIR);
-	/* Empty files exist. */
-	assert_int_equal(workspace_create(&ws, "empty.txt", WS_FILE, "", 0, NULL, 0, NULL), 0);
+	/* Empty files exist (NULL data with length 0 is an empty file). */
+	assert_int_equal(workspace_create(&ws, "empty.txt", WS_FILE, NULL, 0, NULL, 0, NULL), 0);
+	assert_int_equal(workspace_create(&ws, "nodata", WS_FILE, NULL, 3, NULL, 0, NULL), COHORT_E_FIELD);
 	strbuf_reset(&sb);
 	assert_int_equal(workspace_read(&ws, "empty.txt", &sb, &st), 0);
 	assert_int_equal(sb.len, 0);
