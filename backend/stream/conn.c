@@ -458,6 +458,9 @@ static void on_authorized(void *arg, int err, const char *detail, const struct a
 	/* SSE checks its token once; a WebSocket keeps it until it proved good. */
 	if (c->transport == TRANSPORT_SSE || (c->flags & CONN_AUTHED))
 		drop_token(c);
+	if (err)
+		log_info("subscribe_refused", LF_I("conn", c->id), LF_S("transport", transport_names[c->transport]),
+			 LF_I("user", c->user_id), LF_S("code", cohort_errcode(err)), LF_S("detail", detail ? detail : ""));
 	if (!err) {
 		apply(c, sr);
 	} else if (c->transport == TRANSPORT_WS) {
