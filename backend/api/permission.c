@@ -45,8 +45,10 @@ const char *permission_name(enum permission p)
 
 static int not_found(struct response *res, const char *what, int64_t id)
 {
-	if (res)
+	if (res && id > 0)
 		response_detail(res, "no %s %lld", what, (long long)id);
+	else if (res)
+		response_detail(res, "no such %s (ids are positive decimal integers)", what);
 	return COHORT_E_NOTFOUND;
 }
 
