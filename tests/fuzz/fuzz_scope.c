@@ -3,8 +3,10 @@
  * subscribe to, and scope_stream_key on what it accepts.
  *
  * Checks: an accepted scope is at most SCOPE_MAX bytes of [A-Za-z0-9._-]
- * with exactly one ':', is copied verbatim and NUL-terminated, its Redis key
- * is "{<scope>}:events", and with the dev kind disabled nothing is accepted.
+ * with exactly one ':', is copied verbatim and NUL-terminated; its Redis key
+ * is "{<scope>}:events" for dev and "{p|l|u:<id>}:events" for the numeric
+ * kinds, whose id prints back exactly as written (canonical, positive); with
+ * the dev kind disabled only numeric kinds are accepted.
  */
 #include "core/err.h"
 #include "core/kv.h"
@@ -26,10 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int err, colons = 0;
 
 	err = scope_parse(s, size, &off, &sc);
-	if (err != COHORT_E_BADSTREAM && err != COHORT_E_UNKNOWNSTREAM)
+	if (err ? err != COHORT_E_BADSTREAM && err != COHORT_E_UNKNOWNSTREAM : sc.kind == SCOPE_DEV)
 		abort();
 	err = scope_parse(s, size, NULL, &sc);
-	if (err != COHORT_E_BADSTREAM && err != COHORT_E_UNKNOWNSTREAM)
+	if (err ? err != COHORT_E_BADSTREAM && err != COHORT_E_UNKNOWNSTREAM : sc.kind == SCOPE_DEV)
 		abort();
 
 	err = scope_parse(s, size, &on, &sc);
@@ -53,7 +55,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (scope_stream_key(&sc, key, sizeof(key)))
 		abort();
-	snprintf(want, sizeof(want), "{%s}:events", sc.name);
+	if (sc.kind == SCOPE_DEV) {
+		if (sc.id != 0)
+			abort();
+		snprintf(want, sizeof(want), "{%s}:events", sc.name);
+	} else {
+		const char *tag = sc.kind == SCOPE_PROJECT ? "p" : sc.kind == SCOPE_LESSON ? "l" : "u";
+		char id[32];
+
+		if (sc.id <= 0)
+			abort();
+		snprintf(id, sizeof(id), "%lld", (long long)sc.id);
+		if (strcmp(id, sc.name + sc.id_off))
+			abort();
+		snprintf(want, sizeof(want), "{%s:%s}:events", tag, id);
+	}
 	if (strcmp(key, want))
 		abort();
 	return 0;
