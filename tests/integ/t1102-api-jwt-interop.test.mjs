@@ -105,3 +105,20 @@ test('a token for an unknown user is refused', async () => {
     .setSubject('nobody').setIssuedAt().setExpirationTime(now() + 600).sign(priv);
   expectProblem(assert, await me(tok), 401, 'invalid_token', 'unknown subject');
 });
+
+test('cohort-api refuses to start when the keys cannot be loaded', async () => {
+  const { execFile } = await import('node:child_process');
+  const { BIN_DIR } = await import('./lib/cluster.mjs');
+  const runApi = (env) => new Promise((resolve) => {
+    execFile(path.join(BIN_DIR, 'cohort-api'), [], {
+      env: { PATH: process.env.PATH, COHORT_API_LISTEN: path.join(c.dir, 'never.sock'), COHORT_DB_PATH: path.join(c.dir, 'cohort.db'), ...env },
+      timeout: 20000,
+    }, (err, stdout, stderr) => resolve({ code: err ? err.code : 0, stderr }));
+  });
+  let r = await runApi({ COHORT_AUTH_SECRET_FILE: path.join(c.dir, 'missing.secret') });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /"event":"auth_keys_unusable"/);
+  r = await runApi({ COHORT_AUTH_SECRET_FILE: path.join(c.dir, 'jwt.secret'), COHORT_AUTH_EXTERNAL_ISSUER: EXT_ISS, COHORT_AUTH_EXTERNAL_KEYS: 'not-a-key' });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /"event":"auth_keys_unusable"/);
+});
