@@ -33,7 +33,20 @@ int project_get_one(struct request *req, struct response *res)
 	return err;
 }
 
-static int list_grant(const struct access_entry *e, void *arg)
+static int list_row(const struct grant_row *g, void *arg)
+{
+	struct jsonw *w = arg;
+
+	jsonw_obj(w, NULL);
+	render_participant(w, "grantee", &g->grantee);
+	render_bits(w, "bits", true, &g->bits);
+	jsonw_int(w, "granted_by", g->granted_by);
+	jsonw_int(w, "granted_at", g->granted_at);
+	jsonw_end(w);
+	return w->err;
+}
+
+static int list_reader(const struct access_entry *e, void *arg)
 {
 	struct jsonw *w = arg;
 
@@ -48,6 +61,8 @@ static int skip(const struct access_entry *e, void *arg)
 	return 0;
 }
 
+/* The grant rows as set, and who can open the project as a result (rows
+ * and default rules together). */
 int grants_list(struct request *req, struct response *res)
 {
 	struct participant owner;
@@ -60,7 +75,11 @@ int grants_list(struct request *req, struct response *res)
 	jsonw_obj(&w, NULL);
 	jsonw_int(&w, "project_id", req->project.id);
 	jsonw_arr(&w, "grants");
-	err = lesson_access(req->db, req->project.lesson_id, &owner, skip, list_grant, &w);
+	err = grant_list(req->db, req->project.id, list_row, &w);
+	jsonw_end(&w);
+	jsonw_arr(&w, "can_open");
+	if (!err)
+		err = lesson_access(req->db, req->project.lesson_id, &owner, skip, list_reader, &w);
 	jsonw_end(&w);
 	jsonw_end(&w);
 	if (!err)

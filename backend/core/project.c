@@ -318,3 +318,34 @@ int lesson_access(struct db *db, int64_t lesson_id, const struct participant *me
 	}
 	return err;
 }
+
+int grant_list(struct db *db, int64_t project_id, int (*fn)(const struct grant_row *g, void *arg), void *arg)
+{
+	static const char sql[] = "SELECT g.grantee_id, g.can_read, g.can_write, g.granted_by, g.granted_at"
+				  " FROM project_grants g JOIN participants p ON p.id = g.grantee_id"
+				  " WHERE g.project_id = ?1 ORDER BY p.role DESC, p.nickname";
+	struct db_stmt *st = NULL;
+	int rc, err = db_prepare(db, sql, &st);
+
+	if (err)
+		return err;
+	db_bind_int(st, 1, project_id);
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct grant_row g;
+
+		memset(&g, 0, sizeof(g));
+		g.bits.read = db_col_int(st, 1) != 0;
+		g.bits.write = db_col_int(st, 2) != 0;
+		g.granted_by = db_col_int(st, 3);
+		g.granted_at = db_col_int(st, 4);
+		err = participant_get(db, db_col_int(st, 0), &g.grantee);
+		if (!err)
+			err = fn(&g, arg);
+		if (err)
+			break;
+	}
+	if (!err && rc < 0)
+		err = rc;
+	db_finalize(st);
+	return err;
+}

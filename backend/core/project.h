@@ -73,6 +73,19 @@ int grant_set(struct db *db, const struct project *p, int64_t grantee, struct gr
 /* Removes the row (COHORT_E_NOTFOUND when there is none). */
 int grant_delete(struct db *db, const struct project *p, int64_t grantee, struct grant_change *chg);
 
+/* One grant row of a project: who, the bits, by whom and when. */
+struct grant_row {
+	struct participant grantee;
+	struct grant_bits bits;
+	int64_t granted_by; /* participant */
+	int64_t granted_at;
+};
+
+/* The project's grant rows (both bits off included: that is an owner
+ * shutting a teacher out), teachers first, then by nickname. fn returns
+ * non-zero to stop (that value is returned). */
+int grant_list(struct db *db, int64_t project_id, int (*fn)(const struct grant_row *g, void *arg), void *arg);
+
 /* One row of an access listing: a participant, their project in the lesson
  * (0 when not created yet) and the access bits. */
 struct access_entry {

@@ -89,7 +89,9 @@ test('admin, teacher, three students: courses, lessons, joins, grants, access', 
   const openA = acc.can_open.find((e) => e.participant_id === pid.amy);
   assert.deepEqual([openA.project_id, openA.read, openA.write], [projectA, true, false]);
   const grants = await ok(await api(c, 'GET', `/api/v1/projects/${projectA}/grants`, { token: tok.amy }), 200, 'grants');
-  assert.ok(grants.grants.find((e) => e.participant_id === pid.ben && e.explicit_grant));
+  assert.deepEqual(grants.grants.map((g) => [g.grantee.id, g.bits]), [[pid.ben, { read: true, write: false }]]);
+  assert.equal(grants.grants[0].granted_by, pid.amy);
+  assert.ok(grants.can_open.find((e) => e.participant_id === pid.ben && e.explicit_grant));
 
   // A revokes; B no longer can.
   const rv = await ok(await api(c, 'DELETE', `/api/v1/projects/${projectA}/grants/${pid.ben}`, { token: tok.amy }), 200, 'revoke');
@@ -101,6 +103,15 @@ test('admin, teacher, three students: courses, lessons, joins, grants, access', 
   acc = await ok(await api(c, 'GET', `/api/v1/lessons/${l1.id}/access`, { token: tok.ben }), 200, 'B access after');
   assert.equal(acc.can_open.find((e) => e.participant_id === pid.amy), undefined);
   assert.equal(Number((await c.redis('XLEN', `{u:${benUser}}:events`)).replace(/\D/g, '')), 2);
+
+  // A shuts the teacher out with a row whose bits are both off; the row is listed.
+  const teacherPid = seenByTeacher.participants.find((p) => p.login === 'tina').id;
+  const shut = await ok(await api(c, 'PUT', `/api/v1/projects/${projectA}/grants/${teacherPid}`, { token: tok.amy, body: { read: false, write: false } }), 200, 'shut out');
+  assert.deepEqual(shut.removed, ['read', 'write']);
+  expectProblem(assert, await api(c, 'GET', `/api/v1/projects/${projectA}`, { token: tok.tina }), 403, 'forbidden', 'teacher shut out');
+  const g2 = await ok(await api(c, 'GET', `/api/v1/projects/${projectA}/grants`, { token: tok.amy }), 200, 'grants after');
+  assert.deepEqual(g2.grants.map((g) => [g.grantee.id, g.bits]), [[teacherPid, { read: false, write: false }]]);
+  assert.equal(g2.can_open.find((e) => e.participant_id === teacherPid), undefined);
 
   // Lesson 2 is untouched, and the teacher reorders the lessons.
   const order = await ok(await api(c, 'PUT', `/api/v1/courses/${courseId}/lessons/order`, { token: tok.tina, body: { ids: [l2.id, l1.id] } }), 200, 'reorder');
