@@ -425,6 +425,49 @@ static void test_grant_changes(void **state)
 	assert_int_equal(testdb_int(f->t.db, "SELECT COUNT(*) FROM project_grants"), 0);
 }
 
+struct rows {
+	struct grant_row v[8];
+	size_t n;
+};
+
+static int collect_row(const struct grant_row *g, void *arg)
+{
+	struct rows *r = arg;
+
+	if (r->n == 8)
+		return COHORT_E_LIMIT;
+	r->v[r->n++] = *g;
+	return 0;
+}
+
+/* grant_list shows every row, a teacher shut out with both bits off
+ * included, teachers first, with who granted. */
+static void test_grant_list(void **state)
+{
+	struct fixture *f = *state;
+	struct project pa = ensure(f, f->lesson1, f->a);
+	struct rows r = { .n = 0 };
+
+	assert_int_equal(grant_list(f->t.db, pa.id, collect_row, &r), 0);
+	assert_int_equal(r.n, 0);
+	grant(f, &pa, f->c, true, false);
+	grant(f, &pa, f->teacher, false, false);
+	grant(f, &pa, f->b, true, true);
+	assert_int_equal(grant_list(f->t.db, pa.id, collect_row, &r), 0);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.v[0].grantee.id, f->teacher);
+	assert_false(r.v[0].bits.read || r.v[0].bits.write);
+	assert_int_equal(r.v[1].grantee.id, f->b); /* "Bob" < "Carol" */
+	assert_true(r.v[1].bits.read && r.v[1].bits.write);
+	assert_int_equal(r.v[2].grantee.id, f->c);
+	assert_true(r.v[2].bits.read && !r.v[2].bits.write);
+	assert_int_equal(r.v[2].granted_by, f->a);
+	assert_string_equal(r.v[2].grantee.login, "carol");
+	/* A callback's error stops the listing and is returned. */
+	r.n = 8;
+	assert_int_equal(grant_list(f->t.db, pa.id, collect_row, &r), COHORT_E_LIMIT);
+}
+
 static void test_grant_delete_refusals(void **state)
 {
 	struct fixture *f = *state;
@@ -642,6 +685,7 @@ int main(void)
 		T(test_grant_set_refusals),
 		T(test_grant_changes),
 		T(test_grant_delete_refusals),
+		T(test_grant_list),
 		T(test_lesson_access_listings),
 		T(test_listings_agree_with_project_access),
 		T(test_remove_cascades),
