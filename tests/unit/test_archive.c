@@ -87,6 +87,19 @@ static const struct arch_entry *get(const struct arch_list *l, const char *p)
 	return NULL;
 }
 
+/* An entry that must exist: the test stops here when it does not (abort()
+ * is what tells the compiler the pointer is never NULL afterwards). */
+static const struct arch_entry *must(const struct arch_list *l, const char *p)
+{
+	const struct arch_entry *e = get(l, p);
+
+	if (!e) {
+		fail_msg("entry %s missing", p);
+		abort();
+	}
+	return e;
+}
+
 static const char binbytes[] = { 'B', 0, (char)0xff, (char)0x80, 'Z' };
 
 static void check_good(enum fmt f)
@@ -115,19 +128,19 @@ static void check_good(enum fmt f)
 	assert_int_equal(l.n, sizeof(want) / sizeof(want[0]));
 	for (size_t i = 0; i < l.n; i++)
 		assert_string_equal(l.v[i].path, want[i]);
-	assert_non_null(e = get(&l, "empty"));
+	e = must(&l, "empty");
 	assert_int_equal(e->kind, ARCH_DIR);
-	assert_non_null(e = get(&l, "deep/a"));
+	e = must(&l, "deep/a");
 	assert_int_equal(e->kind, ARCH_DIR);
-	assert_non_null(e = get(&l, "img.bin"));
+	e = must(&l, "img.bin");
 	assert_int_equal(e->kind, ARCH_FILE);
 	assert_true(e->binary);
 	assert_int_equal(e->len, sizeof(binbytes));
 	assert_memory_equal(e->data, binbytes, sizeof(binbytes));
-	assert_non_null(e = get(&l, "src/main.c"));
+	e = must(&l, "src/main.c");
 	assert_false(e->binary);
 	assert_string_equal(e->data, "int main(void) { return 0; }\n");
-	assert_non_null(e = get(&l, "zero"));
+	e = must(&l, "zero");
 	assert_int_equal(e->len, 0);
 	assert_int_equal(e->kind, ARCH_FILE);
 	arch_list_release(&l);
