@@ -49,9 +49,10 @@ export function freePort() {
   });
 }
 
-function canConnect(port) {
+/** true when something accepts connections on the TCP port, or on the unix socket path. */
+function canConnect(target) {
   return new Promise((resolve) => {
-    const s = net.connect({ port, host: '127.0.0.1' });
+    const s = net.connect(typeof target === 'string' ? { path: target } : { port: target, host: '127.0.0.1' });
     s.once('connect', () => { s.destroy(); resolve(true); });
     s.once('error', () => resolve(false));
   });
@@ -242,7 +243,8 @@ export class Cluster {
   async startApi() {
     rmSync(this.apiSock, { force: true });
     const p = this.spawn('api', path.join(BIN_DIR, 'cohort-api'), [], this.env(this.opts.apiEnv));
-    await waitFor(() => existsSync(this.apiSock) || (p.exited && Promise.reject(new Error(`cohort-api exited: ${this.log('api')}`))),
+    // The socket file appears at bind(), before listen(): wait for a connection to be accepted.
+    await waitFor(async () => (p.exited ? Promise.reject(new Error(`cohort-api exited: ${this.log('api')}`)) : canConnect(this.apiSock)),
       { timeout: 15000, what: 'cohort-api socket' });
   }
 
