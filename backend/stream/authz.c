@@ -275,6 +275,9 @@ static void revoked_cb(void *arg, int err, bool exists)
 	struct authz_req *r = arg;
 
 	r->freq = NULL;
+	/* A token that was signed out, or could not be checked, names nobody. */
+	if (err || exists)
+		r->have_who = false;
 	if (err)
 		finish(r, COHORT_E_UNAVAILABLE, "the sign-out check could not be completed");
 	else if (exists)
@@ -300,13 +303,16 @@ static void after_work_cb(uv_work_t *w, int status)
 		return;
 	}
 	if (!r->a->feed || kv_revoked_token(key, sizeof(key), r->jti)) {
+		r->have_who = false;
 		finish(r, COHORT_E_UNAVAILABLE, "the sign-out check could not be completed");
 		return;
 	}
 	r->state = REQ_REDIS;
 	r->freq = feed_exists(r->a->feed, key, revoked_cb, r);
-	if (!r->freq)
+	if (!r->freq) {
+		r->have_who = false;
 		finish(r, COHORT_E_UNAVAILABLE, "the sign-out check could not be completed");
+	}
 }
 
 void authz_cancel(struct authz_req *r)

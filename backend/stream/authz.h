@@ -38,7 +38,7 @@ struct authz_who {
  * COHORT_E_USERDISABLED, COHORT_E_FORBIDDEN, COHORT_E_NOTFOUND,
  * COHORT_E_UNAVAILABLE (Redis or SQL could not answer). detail is a
  * client-facing sentence or NULL. who is set whenever the token was good
- * (also when a scope was refused), NULL otherwise. */
+ * and not signed out (also when a scope was refused), NULL otherwise. */
 typedef void authz_done_fn(void *arg, int err, const char *detail, const struct authz_who *who);
 
 /* Loads the keyring (auth.*) and checks that db.path opens; errbuf says why

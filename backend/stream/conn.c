@@ -292,12 +292,14 @@ static void close_with(struct conn *c, enum close_reason reason)
 
 void conn_shutdown(struct conn *c)
 {
-	if (c->flags & CONN_DEAD)
-		return;
 	/* The close is abrupt for WebSocket clients too (code 1006 on their
 	 * side): lws 4.1 sends no close frame for a connection closed from
-	 * outside a receive callback. Clients reconnect and resume either way. */
-	close_with(c, CLOSE_SHUTDOWN);
+	 * outside a receive callback. Clients reconnect and resume either way.
+	 * A connection already closing (the sweep saw its peer go, an
+	 * overflow) still leaves its streams and its pending authorization
+	 * here: lws frees it only after the hub and the feed are gone. */
+	if (!(c->flags & CONN_DEAD))
+		close_with(c, CLOSE_SHUTDOWN);
 	log_close(c);
 	sub_req_free(c->sreq); /* no authorization completes from here on */
 	c->sreq = NULL;

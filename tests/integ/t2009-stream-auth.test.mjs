@@ -196,6 +196,13 @@ test('bad tokens: forged, expired, unknown subject, signed out, malformed; anony
   assert.equal((await status(url, bearer(out))).status, 200);
   await c.redis('SET', 'auth:revoked:signed-out-1', '1', 'EX', '600');
   assert.deepEqual(Object.values(await refused(url, bearer(out))).slice(0, 2), [401, 'invalid_token']);
+  // A WebSocket with it is refused on every subscribe, not only the first.
+  const w = await wsOpen(wsUrl(c.url) + '/stream/ws', { headers: bearer(out) });
+  for (let i = 0; i < 2; i++) {
+    w.send({ type: 'subscribe', streams: [`project:${projA}`] });
+    assert.equal((await w.next((x) => x.type === 'error' || x.type === 'subscribed')).code, 'invalid_token');
+  }
+  w.close();
 
   // No token at all: every non-dev kind needs one.
   for (const sc of [`project:${projA}`, `lesson:${lesson}`, `user:${uid.alice}`, 'project:999999']) {

@@ -219,6 +219,7 @@ static void test_tokens(void **state)
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_int_equal(o.calls, 1);
 	assert_int_equal(o.err, COHORT_E_UNAVAILABLE);
+	assert_false(o.have_who); /* unchecked: the connection must not keep it */
 	subscription_release(&req);
 }
 
