@@ -16,6 +16,7 @@
  */
 #include "stream/authz.h"
 #include "stream/feed.h"
+#include "stream/metrics.h"
 #include "stream/subscription.h"
 #include "core/auth.h"
 #include "core/clock.h"
@@ -361,8 +362,10 @@ int authz_start(struct authz *a, const char *tok, size_t toklen, const struct au
 		done(arg, 0, NULL, known);
 		return 0;
 	}
-	if (a->pending >= a->pending_max)
+	if (a->pending >= a->pending_max) {
+		stream_metrics.auth_busy++;
 		return COHORT_E_UNAVAILABLE;
+	}
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return COHORT_E_NOMEM;
@@ -398,6 +401,7 @@ int authz_start(struct authz *a, const char *tok, size_t toklen, const struct au
 		req_free(r);
 		return COHORT_E_UNAVAILABLE;
 	}
+	stream_metrics.auth_checks++;
 	*out = r;
 	return 0;
 }

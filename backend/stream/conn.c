@@ -461,6 +461,8 @@ static void on_authorized(void *arg, int err, const char *detail, const struct a
 	if (c->transport == TRANSPORT_SSE || (c->flags & CONN_AUTHED))
 		drop_token(c);
 	if (err)
+		stream_metrics.auth_refused++;
+	if (err)
 		log_info("subscribe_refused", LF_I("conn", c->id), LF_S("transport", transport_names[c->transport]),
 			 LF_I("user", c->user_id), LF_S("code", cohort_errcode(err)), LF_S("detail", detail ? detail : ""));
 	if (!err) {

@@ -46,6 +46,13 @@ static const struct metric_row rows[] = {
 	{ "cohort_stream_xread_total", "counter", "XREAD commands issued by the reader.", M(xread_calls) },
 	{ "cohort_stream_streams_followed", "gauge", "Redis streams the reader follows.", M(streams_followed) },
 	{ "cohort_stream_redis_up", "gauge", "1 when the Redis reader connection is ready.", M(redis_up) },
+	{ "cohort_stream_auth_checks_total", "counter",
+	  "Subscription checks run on the worker pool (token verification and SQL).", M(auth_checks) },
+	{ "cohort_stream_auth_refused_total", "counter",
+	  "Subscriptions refused: no, bad or signed-out token, forbidden or unknown scope.", M(auth_refused) },
+	{ "cohort_stream_auth_busy_total", "counter",
+	  "Subscriptions refused because stream.auth_pending_max checks were under way.", M(auth_busy) },
+	{ "cohort_stream_auth_pending", "gauge", "Subscription checks under way.", M(auth_pending) },
 };
 
 static void per_transport(struct strbuf *out, const char *name, const char *type, const char *help,

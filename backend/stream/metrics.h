@@ -32,6 +32,10 @@ struct stream_metrics {
 	uint64_t xread_calls;       /* XREAD commands issued */
 	uint64_t streams_followed;  /* Redis streams the reader follows now */
 	uint64_t redis_up;          /* 1 when the reader connection is ready */
+	uint64_t auth_checks;       /* authorizations sent to the worker pool */
+	uint64_t auth_refused;      /* subscriptions refused by authentication or authorization */
+	uint64_t auth_busy;         /* refused because stream.auth_pending_max checks were pending */
+	uint64_t auth_pending;      /* checks under way now (set when rendered) */
 };
 
 extern struct stream_metrics stream_metrics;

@@ -200,8 +200,6 @@ static int route_events(struct server *srv, struct lws *wsi)
 	if (err) {
 		lws_set_wsi_user(wsi, NULL);
 		conn_free(c);
-		if (err == COHORT_E_UNAVAILABLE)
-			stream_metrics.conns_rejected++;
 		r = respond_problem(wsi, err,
 				    err == COHORT_E_BADID ? "Last-Event-ID is not a valid position"
 				    : err == COHORT_E_UNAVAILABLE ? "too many authorizations pending"
@@ -226,6 +224,7 @@ static int route_metrics(struct server *srv, struct lws *wsi)
 	int r;
 
 	stream_metrics.streams_followed = hub_count(srv->hub);
+	stream_metrics.auth_pending = srv->authz ? authz_pending(srv->authz) : 0;
 	metrics_render(&sb);
 	r = sb.buf ? respond(wsi, 200, "text/plain; version=0.0.4", sb.buf, sb.len) : -1;
 	strbuf_release(&sb);

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { SignJWT } from 'jose';
 import { startCluster, curl } from './lib/cluster.mjs';
-import { sse, sseReady, wsOpen, wsUrl, until, streamKey, stored } from './t2000-stream-helpers.mjs';
+import { sse, sseReady, wsOpen, wsUrl, until, streamKey, stored, metrics } from './t2000-stream-helpers.mjs';
 
 let c;
 let demo;
@@ -171,6 +171,7 @@ test('personal streams: only their user (and admins)', { timeout: 30000 }, async
 
 test('bad tokens: forged, expired, unknown subject, signed out, malformed; anonymous', { timeout: 30000 }, async () => {
   const url = events(`project:${projA}`);
+  const m0 = await metrics(c.url);
   // A token a standard library mints with the real secret is accepted.
   const good = await localToken({ sub: 'alice', jti: 'jose-1' });
   assert.equal((await status(url, bearer(good))).status, 200);
@@ -215,6 +216,9 @@ test('bad tokens: forged, expired, unknown subject, signed out, malformed; anony
   await c.cliJson('user-disable', 'carol');
   assert.deepEqual(Object.values(await refused(url, bearer(tok.carol))).slice(0, 2), [403, 'user_disabled']);
   await c.cliJson('user-enable', 'carol');
+  const m1 = await metrics(c.url);
+  assert.ok(m1('cohort_stream_auth_refused_total') - m0('cohort_stream_auth_refused_total') >= 17);
+  assert.ok(m1('cohort_stream_auth_checks_total') > m0('cohort_stream_auth_checks_total'));
 });
 
 test('WebSocket subscribe messages are authorized before the subscription changes', { timeout: 30000 }, async () => {

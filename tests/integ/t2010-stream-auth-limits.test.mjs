@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startCluster, curl, freePort, sleep, BIN_DIR } from './lib/cluster.mjs';
-import { sse } from './t2000-stream-helpers.mjs';
+import { sse, metrics } from './t2000-stream-helpers.mjs';
 
 test('pending authorizations are bounded; parked requests finish once Redis answers', { timeout: 60000 }, async () => {
   const c = await startCluster({ api: false, streamEnv: { COHORT_STREAM_AUTH_PENDING_MAX: '2' } });
@@ -32,6 +32,9 @@ test('pending authorizations are bounded; parked requests finish once Redis answ
     assert.equal(r.status, 503, r.body);
     assert.equal(r.json().code, 'unavailable');
     assert.match(r.json().detail, /authorizations pending/);
+    let m = await metrics(c.streamUrls[0]);
+    assert.equal(m('cohort_stream_auth_pending'), 2);
+    assert.equal(m('cohort_stream_auth_busy_total'), 1);
     // Anonymous dev requests need no check and are not bounded by it.
     const anon = await curl(`${c.streamUrls[0]}/stream/health`);
     assert.ok([200, 503].includes(anon.status));
@@ -44,6 +47,9 @@ test('pending authorizations are bounded; parked requests finish once Redis answ
     const again = await sse(url, { headers });
     assert.equal(again.status, 200);
     again.close();
+    m = await metrics(c.streamUrls[0]);
+    assert.equal(m('cohort_stream_auth_pending'), 0);
+    assert.ok(m('cohort_stream_auth_checks_total') >= 4);
   } finally {
     await c.stop();
   }
