@@ -165,6 +165,7 @@ void request_init(struct request *req, const char *const *params, const struct c
 	req->remote_addr = nonempty(request_param(params, "REMOTE_ADDR"));
 	req->authorization = nonempty(request_param(params, "HTTP_AUTHORIZATION"));
 	req->cookie = nonempty(request_param(params, "HTTP_COOKIE"));
+	req->if_match = nonempty(request_param(params, "HTTP_IF_MATCH"));
 }
 
 void request_release(struct request *req)
@@ -400,7 +401,7 @@ const char *http_reason(int status)
 		{ 304, "Not Modified" }, { 400, "Bad Request" }, { 401, "Unauthorized" },
 		{ 403, "Forbidden" }, { 404, "Not Found" }, { 405, "Method Not Allowed" },
 		{ 406, "Not Acceptable" }, { 409, "Conflict" }, { 412, "Precondition Failed" },
-		{ 413, "Content Too Large" }, { 415, "Unsupported Media Type" },
+		{ 413, "Content Too Large" }, { 428, "Precondition Required" }, { 415, "Unsupported Media Type" },
 		{ 422, "Unprocessable Content" }, { 429, "Too Many Requests" },
 		{ 500, "Internal Server Error" }, { 502, "Bad Gateway" },
 		{ 503, "Service Unavailable" }, { 504, "Gateway Timeout" },

@@ -55,6 +55,7 @@ struct request {
 	const char *remote_addr;
 	const char *authorization; /* for the authentication layer; never logged */
 	const char *cookie;        /* likewise */
+	const char *if_match;      /* If-Match, NULL when absent */
 	char id[REQUEST_ID_MAX + 1];
 	int err; /* a problem found while parsing the parameters, answered before routing */
 	const char *err_detail;

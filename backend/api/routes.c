@@ -7,6 +7,7 @@
 #include "api/routes.h"
 #include "api/courses.h"
 #include "api/dev_events.h"
+#include "api/files.h"
 #include "api/health.h"
 #include "api/lessons.h"
 #include "api/metrics.h"
@@ -51,6 +52,13 @@ static const struct route table[] = {
 	{ "GET",    P "/grants",                            PERM_PROJECT_OWNER,    grants_list,        "grant_list" },
 	{ "PUT",    P "/grants/{participant}",              PERM_PROJECT_OWNER,    grant_put,          "grant_set" },
 	{ "DELETE", P "/grants/{participant}",              PERM_PROJECT_OWNER,    grant_delete_one,   "grant_revoke" },
+	{ "GET",    P "/tree",                              PERM_PROJECT_READ,     files_tree,         "file_tree" },
+	{ "GET",    P "/file",                              PERM_PROJECT_READ,     file_get,           "file_get" },
+	{ "PUT",    P "/file",                              PERM_PROJECT_WRITE,    file_put,           "file_put" },
+	{ "DELETE", P "/file",                              PERM_PROJECT_WRITE,    file_delete,        "file_delete" },
+	{ "POST",   P "/dirs",                              PERM_PROJECT_WRITE,    dir_post,           "dir_create" },
+	{ "POST",   P "/move",                              PERM_PROJECT_WRITE,    files_move,         "file_move" },
+	{ "GET",    P "/archive",                           PERM_PROJECT_READ,     project_archive,    "project_archive" },
 };
 
 const struct route *routes_table(size_t *n)

@@ -30,6 +30,9 @@ struct cohort_config {
 	char *api_listen;
 	int api_threads;
 	long api_max_body;
+	long files_max_file;
+	long files_max_project;
+	long files_max_entries;
 	bool dev_events;
 
 	/* cohort-stream */

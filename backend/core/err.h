@@ -27,6 +27,7 @@
 	X(EXISTS,        "already_exists",     409, "already exists")                  \
 	X(CONFLICT,      "conflict",           409, "conflicting change")              \
 	X(PRECONDITION,  "precondition_failed",412, "precondition failed")             \
+	X(PRECONDREQ,    "precondition_required",428, "a precondition (If-Match) is required") \
 	X(AUTH,          "unauthenticated",    401, "authentication required")         \
 	X(FORBIDDEN,     "forbidden",          403, "not allowed")                     \
 	X(DISABLED,      "feature_disabled",   404, "feature disabled by configuration") \

@@ -49,6 +49,17 @@ const users = (s) => ({ ...all(s), anon: 401 });
 const course = (member, teacher = member, admin = teacher) =>
   ({ anon: 401, other: 404, none: member, read: member, write: member, owner: member, teacher, admin });
 
+const projRead = { anon: 401, other: 404, none: 403, read: 200, write: 200, owner: 200, teacher: 200, admin: 200 };
+const projWrite = (ok) => ({ anon: 401, other: 404, none: 403, read: 403, write: ok, owner: ok, teacher: ok, admin: ok });
+
+/* A fresh file in project A, created by its owner. */
+async function ownerFile() {
+  const p = uniq('f-');
+  const r = await api(c, 'PUT', `/api/v1/projects/${projectA}/file?path=${p}`, { token: who.owner.token, body: 'x' });
+  assert.equal(r.status, 201, r.body);
+  return p;
+}
+
 async function freshUserParticipant() {
   const login = uniq('u');
   await c.cliJson('user-create', login, 'Someone');
@@ -135,6 +146,17 @@ const MATRIX = {
       return { path: `/api/v1/projects/${projectA}/grants/${part.none}`, method: 'DELETE' };
     },
   },
+  // The workspace: reading needs read access, every change write access.
+  file_tree: { expect: projRead, req: () => ({ path: `/api/v1/projects/${projectA}/tree` }) },
+  file_get: { expect: projRead, req: async () => ({ path: `/api/v1/projects/${projectA}/file?path=${await ownerFile()}` }) },
+  file_put: { expect: projWrite(201), req: () => ({ path: `/api/v1/projects/${projectA}/file?path=${uniq('put-')}`, method: 'PUT', body: 'text' }) },
+  file_delete: { expect: projWrite(204), req: async () => ({ path: `/api/v1/projects/${projectA}/file?path=${await ownerFile()}`, method: 'DELETE' }) },
+  dir_create: { expect: projWrite(201), req: () => ({ path: `/api/v1/projects/${projectA}/dirs`, body: { path: uniq('dir-') } }) },
+  file_move: {
+    expect: projWrite(200),
+    req: async () => ({ path: `/api/v1/projects/${projectA}/move`, body: { from: await ownerFile(), to: uniq('moved-') } }),
+  },
+  project_archive: { expect: projRead, req: () => ({ path: `/api/v1/projects/${projectA}/archive?format=zip` }) },
 };
 
 function routeTable() {

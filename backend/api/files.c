@@ -1,0 +1,532 @@
+#include "api/files.h"
+#include "api/query.h"
+#include "api/request.h"
+#include "api/worker.h"
+#include "core/archive.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "core/event.h"
+#include "core/json.h"
+#include "core/jsonw.h"
+#include "core/kv.h"
+#include "core/log.h"
+#include "core/num.h"
+#include "core/path.h"
+#include "core/rconn.h"
+#include "core/strbuf.h"
+#include "core/workspace.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static void ws_open(struct request *req, struct workspace *ws)
+{
+	struct ws_limits lim = {
+		.max_file = (uint64_t)req->cfg->files_max_file,
+		.max_project = (uint64_t)req->cfg->files_max_project,
+		.max_entries = (uint64_t)req->cfg->files_max_entries,
+	};
+
+	workspace_init(ws, req->worker->redis, req->project.id, &lim);
+}
+
+/* The workspace's reason (when there is one) as the problem detail. */
+static int ws_fail(struct response *res, const struct workspace *ws, int err)
+{
+	if (ws->reason)
+		response_detail(res, "%s", ws->reason);
+	return err;
+}
+
+/* A canonical path from s (strict); 422 with the normalizer's reason. */
+static int norm(struct response *res, const char *what, const char *s, size_t len, bool root,
+		char out[PATH_BUF])
+{
+	const char *reason = NULL;
+	int err = path_normalize(s, len, out, PATH_BUF, root ? PATH_ALLOW_ROOT : 0, &reason);
+
+	if (err) {
+		response_detail(res, "%s: %s", what, reason ? reason : "not a canonical path");
+		return COHORT_E_FIELD;
+	}
+	return 0;
+}
+
+/* ?name= as a canonical path; missing: 422 unless optional (then ""). */
+static int query_path(struct request *req, struct response *res, const char *name, bool optional,
+		      char out[PATH_BUF])
+{
+	const struct query *q;
+	const char *v;
+	int err = request_query(req, &q);
+
+	if (err)
+		return err;
+	v = query_get(q, name);
+	if (!v) {
+		if (optional) {
+			out[0] = '\0';
+			return 0;
+		}
+		response_detail(res, "the query parameter %s is required", name);
+		return COHORT_E_FIELD;
+	}
+	return norm(res, name, v, strlen(v), optional, out);
+}
+
+static bool query_flag(struct request *req, const char *name)
+{
+	const struct query *q;
+	const char *v;
+
+	if (request_query(req, &q))
+		return false;
+	v = query_get(q, name);
+	return v && (!strcmp(v, "1") || !strcmp(v, "true") || !*v);
+}
+
+static int publish(struct request *req, const char *key, const struct event *ev)
+{
+	struct strbuf stored = STRBUF_INIT;
+	struct redisReply *reply = NULL;
+	char maxlen[24];
+	int err = event_encode_stored(&stored, ev);
+
+	snprintf(maxlen, sizeof(maxlen), "%ld", req->cfg->events_maxlen);
+	if (!err) {
+		const char *argv[] = { "XADD", key, "MAXLEN", "~", maxlen, "*", EVENT_FIELD, stored.buf };
+		size_t lens[] = { 4, strlen(key), 6, 1, strlen(maxlen), 1, strlen(EVENT_FIELD), stored.len };
+
+		err = rconn_cmd(req->worker->redis, &reply, 8, argv, lens);
+	}
+	rconn_reply_free(reply);
+	strbuf_release(&stored);
+	return err;
+}
+
+/*
+ * A "file" event: data {"action","path","from"?,"kind","version"?}. The change
+ * is committed already; a failure to publish is logged, not answered.
+ */
+static void file_event(struct request *req, const char *action, const char *path, const char *from,
+		       enum ws_kind kind, long long version)
+{
+	char key[KV_KEY_MAX], scope[64], project[24];
+	struct jsonw d;
+	struct event ev = {
+		.type = "file",
+		.project = project,
+		.file = path,
+		.version = version > 0 ? version : -1,
+		.actor_user = req->who.login,
+		.ts_recv = req->recv_wall_us,
+	};
+	int err;
+
+	jsonw_init(&d);
+	jsonw_obj(&d, NULL);
+	jsonw_str(&d, "action", action);
+	jsonw_str(&d, "path", path);
+	if (from)
+		jsonw_str(&d, "from", from);
+	jsonw_str(&d, "kind", kind == WS_DIR ? "dir" : "file");
+	if (version > 0)
+		jsonw_int(&d, "version", version);
+	jsonw_end(&d);
+	err = jsonw_finish(&d);
+	snprintf(project, sizeof(project), "%lld", (long long)req->project.id);
+	snprintf(scope, sizeof(scope), "project:%lld", (long long)req->project.id);
+	ev.stream = scope;
+	ev.data_json = d.sb.buf;
+	ev.ts_pub = clock_wall_us();
+	if (!err)
+		err = kv_project_stream(key, sizeof(key), req->project.id);
+	if (!err)
+		err = publish(req, key, &ev);
+	if (err)
+		log_warn("file_event_failed", LF_S("rid", req->id), LF_I("project", req->project.id),
+			 LF_S("error", rconn_last_error(req->worker->redis)));
+	jsonw_release(&d);
+}
+
+static void render_stat(struct jsonw *w, const char *path, const struct ws_stat *st)
+{
+	jsonw_str(w, "path", path);
+	jsonw_str(w, "kind", st->kind == WS_DIR ? "dir" : "file");
+	if (st->kind == WS_FILE) {
+		jsonw_int(w, "size", (int64_t)st->size);
+		jsonw_int(w, "version", st->version);
+		jsonw_bool(w, "binary", st->binary);
+		jsonw_str(w, "content_type", st->ctype);
+	}
+}
+
+int files_tree(struct request *req, struct response *res)
+{
+	char dir[PATH_BUF];
+	struct workspace ws;
+	struct ws_list l = { 0 };
+	struct jsonw w;
+	bool recursive;
+	int err = query_path(req, res, "dir", true, dir);
+
+	if (err)
+		return err;
+	recursive = !dir[0] || query_flag(req, "recursive");
+	ws_open(req, &ws);
+	err = workspace_list(&ws, dir, recursive, &l);
+	if (err)
+		return ws_fail(res, &ws, err);
+	jsonw_init(&w);
+	jsonw_obj(&w, NULL);
+	jsonw_int(&w, "project_id", req->project.id);
+	jsonw_str(&w, "dir", dir);
+	jsonw_bool(&w, "recursive", recursive);
+	jsonw_arr(&w, "entries");
+	for (size_t i = 0; i < l.n; i++) {
+		jsonw_obj(&w, NULL);
+		render_stat(&w, l.v[i].path, &l.v[i].st);
+		jsonw_end(&w);
+	}
+	jsonw_end(&w);
+	jsonw_end(&w);
+	err = response_jsonw(res, 200, &w);
+	jsonw_release(&w);
+	ws_list_release(&l);
+	return err;
+}
+
+static int set_etag(struct response *res, long long version)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "\"%lld\"", version);
+	return response_header(res, "ETag", v);
+}
+
+int file_get(struct request *req, struct response *res)
+{
+	char path[PATH_BUF], v[24];
+	struct workspace ws;
+	struct ws_stat st;
+	int err = query_path(req, res, "path", false, path);
+
+	if (err)
+		return err;
+	ws_open(req, &ws);
+	strbuf_reset(&res->body);
+	err = workspace_read(&ws, path, &res->body, &st);
+	if (err) {
+		strbuf_reset(&res->body);
+		return ws_fail(res, &ws, err);
+	}
+	res->status = 200;
+	if (st.binary)
+		res->content_type = "application/octet-stream";
+	else
+		res->content_type = "text/plain; charset=utf-8";
+	snprintf(v, sizeof(v), "%lld", st.version);
+	err = set_etag(res, st.version);
+	if (!err)
+		err = response_header(res, "X-Cohort-Version", v);
+	if (!err)
+		err = response_header(res, "X-Cohort-Binary", st.binary ? "true" : "false");
+	return err;
+}
+
+/* If-Match: exactly "\"<version>\"" (or a bare number); anything else 412. */
+static int parse_if_match(struct request *req, struct response *res, long long *version)
+{
+	const char *s = req->if_match;
+	size_t n = strlen(s);
+	char buf[24];
+	long v;
+
+	if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
+		s++;
+		n -= 2;
+	}
+	if (n == 0 || n >= sizeof(buf)) {
+		response_detail(res, "If-Match must be the ETag of the file's current version");
+		return COHORT_E_PRECONDITION;
+	}
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (parse_long(buf, &v) || v < 1) {
+		response_detail(res, "If-Match must be the ETag of the file's current version");
+		return COHORT_E_PRECONDITION;
+	}
+	*version = v;
+	return 0;
+}
+
+static int reply_stat(struct response *res, int status, const char *path, const struct ws_stat *st)
+{
+	struct jsonw w;
+	int err;
+
+	jsonw_init(&w);
+	jsonw_obj(&w, NULL);
+	render_stat(&w, path, st);
+	jsonw_end(&w);
+	err = response_jsonw(res, status, &w);
+	jsonw_release(&w);
+	if (!err && st->kind == WS_FILE)
+		err = set_etag(res, st->version);
+	return err;
+}
+
+/*
+ * PUT ?path=[&binary=1][&parents=1]: create (no If-Match needed; If-Match on
+ * a missing file is 412) or replace (If-Match required: 428 without it).
+ */
+int file_put(struct request *req, struct response *res)
+{
+	char path[PATH_BUF], ctype[WS_CTYPE_MAX + 1] = "";
+	struct workspace ws;
+	struct ws_stat st;
+	const char *body;
+	size_t len;
+	bool binary = query_flag(req, "binary");
+	long long expected = 0;
+	int err = query_path(req, res, "path", false, path);
+
+	if (err)
+		return err;
+	if (req->content_type && strlen(req->content_type) <= WS_CTYPE_MAX)
+		snprintf(ctype, sizeof(ctype), "%s", req->content_type);
+	err = request_body(req, &body, &len);
+	if (err) {
+		if (err == COHORT_E_TOOBIG)
+			response_detail(res, "the body exceeds api.max_body (%ld bytes)", req->cfg->api_max_body);
+		return err;
+	}
+	if (!binary && workspace_is_binary(body, len)) {
+		response_detail(res, "the content is not valid UTF-8 text (send ?binary=1 for binary files)");
+		return COHORT_E_UTF8;
+	}
+	if (req->if_match) {
+		err = parse_if_match(req, res, &expected);
+		if (err)
+			return err;
+	}
+	ws_open(req, &ws);
+	err = workspace_stat(&ws, path, &st);
+	if (err == COHORT_E_NOTFOUND) {
+		if (req->if_match) {
+			response_detail(res, "If-Match was given but the file does not exist");
+			return COHORT_E_PRECONDITION;
+		}
+		err = workspace_create(&ws, path, WS_FILE, body, len, ctype,
+				       query_flag(req, "parents") ? WS_PARENTS : 0, &st);
+		if (err)
+			return ws_fail(res, &ws, err);
+		file_event(req, "created", path, NULL, WS_FILE, st.version);
+		return reply_stat(res, 201, path, &st);
+	}
+	if (err)
+		return ws_fail(res, &ws, err);
+	if (st.kind == WS_DIR) {
+		response_detail(res, "%s is a directory", path);
+		return COHORT_E_CONFLICT;
+	}
+	if (!req->if_match) {
+		response_detail(res, "the file exists: replacing it needs If-Match with its ETag");
+		return COHORT_E_PRECONDREQ;
+	}
+	err = workspace_replace(&ws, path, body, len, ctype[0] ? ctype : NULL, expected, &st.version);
+	if (err) {
+		if (err == COHORT_E_PRECONDITION && !ws.reason)
+			response_detail(res, "the file changed since version %lld", expected);
+		return ws_fail(res, &ws, err);
+	}
+	err = workspace_stat(&ws, path, &st);
+	if (err)
+		return ws_fail(res, &ws, err);
+	file_event(req, "updated", path, NULL, WS_FILE, st.version);
+	return reply_stat(res, 200, path, &st);
+}
+
+int file_delete(struct request *req, struct response *res)
+{
+	char path[PATH_BUF];
+	struct workspace ws;
+	struct ws_stat st;
+	size_t removed = 0;
+	int err = query_path(req, res, "path", false, path);
+
+	if (err)
+		return err;
+	ws_open(req, &ws);
+	err = workspace_stat(&ws, path, &st);
+	if (!err)
+		err = workspace_delete(&ws, path, &removed);
+	if (err)
+		return ws_fail(res, &ws, err);
+	file_event(req, "deleted", path, NULL, st.kind, -1);
+	res->status = 204;
+	return 0;
+}
+
+/* POST /dirs {"path": "...", "parents": bool} */
+int dir_post(struct request *req, struct response *res)
+{
+	static const char *const keys[] = { "path", "parents", NULL };
+	struct json_object *root = NULL;
+	const char *s, *unknown;
+	size_t n;
+	bool parents = false;
+	char path[PATH_BUF];
+	struct workspace ws;
+	struct ws_stat st;
+	int err = request_json(req, res, &root);
+
+	if (err)
+		return err;
+	err = json_only_keys(root, keys, &unknown);
+	if (err)
+		response_detail(res, "unknown field %s", unknown);
+	if (!err && (err = json_get_str(root, "path", true, PATH_BUF * 4, &s, &n)) != 0)
+		response_detail(res, "path must be a string");
+	if (!err && (err = json_get_bool(root, "parents", false, &parents)) != 0)
+		response_detail(res, "parents must be a boolean");
+	if (!err)
+		err = norm(res, "path", s, n, false, path);
+	json_put(root);
+	if (err)
+		return err;
+	ws_open(req, &ws);
+	err = workspace_create(&ws, path, WS_DIR, NULL, 0, NULL, parents ? WS_PARENTS : 0, &st);
+	if (err)
+		return ws_fail(res, &ws, err);
+	file_event(req, "created", path, NULL, WS_DIR, -1);
+	return reply_stat(res, 201, path, &st);
+}
+
+/* POST /move {"from", "to", "replace"} */
+int files_move(struct request *req, struct response *res)
+{
+	static const char *const keys[] = { "from", "to", "replace", NULL };
+	struct json_object *root = NULL;
+	const char *f = NULL, *t = NULL, *unknown;
+	size_t fn = 0, tn = 0, moved = 0;
+	bool replace = false;
+	char from[PATH_BUF], to[PATH_BUF];
+	struct workspace ws;
+	struct ws_stat st;
+	struct jsonw w;
+	int err = request_json(req, res, &root);
+
+	if (err)
+		return err;
+	err = json_only_keys(root, keys, &unknown);
+	if (err)
+		response_detail(res, "unknown field %s", unknown);
+	if (!err && (err = json_get_str(root, "from", true, PATH_BUF * 4, &f, &fn)) != 0)
+		response_detail(res, "from must be a string");
+	if (!err && (err = json_get_str(root, "to", true, PATH_BUF * 4, &t, &tn)) != 0)
+		response_detail(res, "to must be a string");
+	if (!err && (err = json_get_bool(root, "replace", false, &replace)) != 0)
+		response_detail(res, "replace must be a boolean");
+	if (!err)
+		err = norm(res, "from", f, fn, false, from);
+	if (!err)
+		err = norm(res, "to", t, tn, false, to);
+	json_put(root);
+	if (err)
+		return err;
+	ws_open(req, &ws);
+	err = workspace_rename(&ws, from, to, replace ? WS_REPLACE : 0, &moved);
+	if (!err)
+		err = workspace_stat(&ws, to, &st);
+	if (err)
+		return ws_fail(res, &ws, err);
+	file_event(req, "renamed", to, from, st.kind, st.kind == WS_FILE ? st.version : -1);
+	jsonw_init(&w);
+	jsonw_obj(&w, NULL);
+	jsonw_str(&w, "from", from);
+	jsonw_int(&w, "moved", (int64_t)moved);
+	jsonw_obj(&w, "entry");
+	render_stat(&w, to, &st);
+	jsonw_end(&w);
+	jsonw_end(&w);
+	err = response_jsonw(res, 200, &w);
+	jsonw_release(&w);
+	return err;
+}
+
+static int to_body(void *ctx, const void *data, size_t len)
+{
+	return strbuf_add(ctx, data, len);
+}
+
+/*
+ * GET /archive?format=zip|tar.gz. The archive is written by libarchive's
+ * streaming writer one entry at a time; the response layer buffers the
+ * body (bounded by the project limits), so the whole archive is sent with
+ * a Content-Length.
+ */
+int project_archive(struct request *req, struct response *res)
+{
+	const struct query *q;
+	const char *fmt;
+	enum arch_format af;
+	struct workspace ws;
+	struct ws_list l = { 0 };
+	struct arch_writer *aw = NULL;
+	struct strbuf content = STRBUF_INIT;
+	char disp[128];
+	int err = request_query(req, &q);
+
+	if (err)
+		return err;
+	fmt = query_get(q, "format");
+	if (!fmt || !strcmp(fmt, "zip"))
+		af = ARCH_ZIP;
+	else if (!strcmp(fmt, "tar.gz"))
+		af = ARCH_TAR_GZ;
+	else {
+		response_detail(res, "format must be zip or tar.gz");
+		return COHORT_E_FIELD;
+	}
+	ws_open(req, &ws);
+	err = workspace_list(&ws, "", true, &l);
+	if (err)
+		return ws_fail(res, &ws, err);
+	strbuf_reset(&res->body);
+	err = arch_writer_new(af, to_body, &res->body, &aw);
+	for (size_t i = 0; !err && i < l.n; i++) {
+		struct ws_stat st;
+
+		if (l.v[i].st.kind == WS_DIR) {
+			err = arch_writer_add(aw, l.v[i].path, ARCH_DIR, NULL, 0);
+			continue;
+		}
+		strbuf_reset(&content);
+		err = workspace_read(&ws, l.v[i].path, &content, &st);
+		if (err == COHORT_E_NOTFOUND) { /* deleted meanwhile */
+			err = 0;
+			continue;
+		}
+		if (!err)
+			err = arch_writer_add(aw, l.v[i].path, ARCH_FILE, content.buf ? content.buf : "",
+					      content.len);
+	}
+	if (!err)
+		err = arch_writer_finish(aw);
+	arch_writer_free(aw);
+	strbuf_release(&content);
+	ws_list_release(&l);
+	if (err) {
+		strbuf_reset(&res->body);
+		return ws_fail(res, &ws, err);
+	}
+	res->status = 200;
+	res->content_type = af == ARCH_ZIP ? "application/zip" : "application/gzip";
+	snprintf(disp, sizeof(disp), "attachment; filename=\"project-%lld.%s\"", (long long)req->project.id,
+		 af == ARCH_ZIP ? "zip" : "tar.gz");
+	return response_header(res, "Content-Disposition", disp);
+}
