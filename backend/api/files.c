@@ -19,6 +19,7 @@
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -458,75 +459,110 @@ int files_move(struct request *req, struct response *res)
 	return err;
 }
 
-static int to_body(void *ctx, const void *data, size_t len)
+struct archive_job {
+	struct workspace ws;
+	struct ws_list l;
+	enum arch_format fmt;
+	long long project;
+};
+
+static void archive_job_free(void *ctx)
 {
-	return strbuf_add(ctx, data, len);
+	struct archive_job *j = ctx;
+
+	if (!j)
+		return;
+	ws_list_release(&j->l);
+	free(j);
 }
 
 /*
- * GET /archive?format=zip|tar.gz. The archive is written by libarchive's
- * streaming writer one entry at a time; the response layer buffers the
- * body (bounded by the project limits), so the whole archive is sent with
- * a Content-Length.
+ * Writes the archive through write(out, ..) entry by entry: libarchive's
+ * writer hands over each compressed piece as it is produced, and only one
+ * file's content is held at a time.
  */
-int project_archive(struct request *req, struct response *res)
+static int archive_stream(void *ctx, response_write_fn write, void *out)
 {
-	const struct query *q;
-	const char *fmt;
-	enum arch_format af;
-	struct workspace ws;
-	struct ws_list l = { 0 };
+	struct archive_job *j = ctx;
 	struct arch_writer *aw = NULL;
 	struct strbuf content = STRBUF_INIT;
-	char disp[128];
-	int err = request_query(req, &q);
+	size_t files = 0;
+	int err = arch_writer_new(j->fmt, write, out, &aw);
 
-	if (err)
-		return err;
-	fmt = query_get(q, "format");
-	if (!fmt || !strcmp(fmt, "zip"))
-		af = ARCH_ZIP;
-	else if (!strcmp(fmt, "tar.gz"))
-		af = ARCH_TAR_GZ;
-	else {
-		response_detail(res, "format must be zip or tar.gz");
-		return COHORT_E_FIELD;
-	}
-	ws_open(req, &ws);
-	err = workspace_list(&ws, "", true, &l);
-	if (err)
-		return ws_fail(res, &ws, err);
-	strbuf_reset(&res->body);
-	err = arch_writer_new(af, to_body, &res->body, &aw);
-	for (size_t i = 0; !err && i < l.n; i++) {
+	for (size_t i = 0; !err && i < j->l.n; i++) {
 		struct ws_stat st;
 
-		if (l.v[i].st.kind == WS_DIR) {
-			err = arch_writer_add(aw, l.v[i].path, ARCH_DIR, NULL, 0);
+		if (j->l.v[i].st.kind == WS_DIR) {
+			err = arch_writer_add(aw, j->l.v[i].path, ARCH_DIR, NULL, 0);
 			continue;
 		}
 		strbuf_reset(&content);
-		err = workspace_read(&ws, l.v[i].path, &content, &st);
-		if (err == COHORT_E_NOTFOUND) { /* deleted meanwhile */
+		err = workspace_read(&j->ws, j->l.v[i].path, &content, &st);
+		if (err == COHORT_E_NOTFOUND || err == COHORT_E_CONFLICT) { /* changed meanwhile */
 			err = 0;
 			continue;
 		}
 		if (!err)
-			err = arch_writer_add(aw, l.v[i].path, ARCH_FILE, content.buf ? content.buf : "",
+			err = arch_writer_add(aw, j->l.v[i].path, ARCH_FILE, content.buf ? content.buf : "",
 					      content.len);
+		files++;
 	}
 	if (!err)
 		err = arch_writer_finish(aw);
 	arch_writer_free(aw);
 	strbuf_release(&content);
-	ws_list_release(&l);
+	log_debug("archive_sent", LF_I("project", j->project), LF_I("files", (long long)files),
+		  LF_S("error", err ? cohort_errcode(err) : NULL));
+	return err;
+}
+
+/*
+ * GET /archive?format=zip|tar.gz: the tree is listed here (so a Redis
+ * failure is still an error status); the body is streamed afterwards.
+ */
+int project_archive(struct request *req, struct response *res)
+{
+	const struct query *q;
+	const char *fmt;
+	struct archive_job *j;
+	char disp[128];
+	int err = request_query(req, &q);
+
+	if (err)
+		return err;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return COHORT_E_NOMEM;
+	fmt = query_get(q, "format");
+	if (!fmt || !strcmp(fmt, "zip"))
+		j->fmt = ARCH_ZIP;
+	else if (!strcmp(fmt, "tar.gz"))
+		j->fmt = ARCH_TAR_GZ;
+	else {
+		free(j);
+		response_detail(res, "format must be zip or tar.gz");
+		return COHORT_E_FIELD;
+	}
+	j->project = req->project.id;
+	ws_open(req, &j->ws);
+	err = workspace_list(&j->ws, "", true, &j->l);
 	if (err) {
-		strbuf_reset(&res->body);
-		return ws_fail(res, &ws, err);
+		if (j->ws.reason)
+			response_detail(res, "%s", j->ws.reason);
+		archive_job_free(j);
+		return err;
+	}
+	snprintf(disp, sizeof(disp), "attachment; filename=\"project-%lld.%s\"", (long long)req->project.id,
+		 j->fmt == ARCH_ZIP ? "zip" : "tar.gz");
+	err = response_header(res, "Content-Disposition", disp);
+	if (err) {
+		archive_job_free(j);
+		return err;
 	}
 	res->status = 200;
-	res->content_type = af == ARCH_ZIP ? "application/zip" : "application/gzip";
-	snprintf(disp, sizeof(disp), "attachment; filename=\"project-%lld.%s\"", (long long)req->project.id,
-		 af == ARCH_ZIP ? "zip" : "tar.gz");
-	return response_header(res, "Content-Disposition", disp);
+	res->content_type = j->fmt == ARCH_ZIP ? "application/zip" : "application/gzip";
+	res->stream = archive_stream;
+	res->stream_ctx = j;
+	res->stream_free = archive_job_free;
+	return 0;
 }

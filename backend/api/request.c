@@ -343,6 +343,16 @@ void response_release(struct response *res)
 		return;
 	strbuf_release(&res->headers);
 	strbuf_release(&res->body);
+	response_stream_release(res);
+}
+
+void response_stream_release(struct response *res)
+{
+	if (res->stream_free && res->stream_ctx)
+		res->stream_free(res->stream_ctx);
+	res->stream = NULL;
+	res->stream_ctx = NULL;
+	res->stream_free = NULL;
 }
 
 int response_header(struct response *res, const char *name, const char *value)
@@ -370,6 +380,7 @@ void response_problem(struct response *res, int err, const char *detail, const c
 {
 	strbuf_reset(&res->body);
 	strbuf_reset(&res->headers);
+	response_stream_release(res);
 	res->status = problem_build(&res->body, err, detail, request_id);
 	res->content_type = PROBLEM_CONTENT_TYPE;
 	res->err_code = cohort_errcode(err);
@@ -381,9 +392,10 @@ int response_head(const struct response *res, const char *request_id, struct str
 
 	if (!err && res->content_type)
 		err = strbuf_addf(out, "Content-Type: %s\r\n", res->content_type);
+	if (!err && !res->stream)
+		err = strbuf_addf(out, "Content-Length: %zu\r\n", res->body.len);
 	if (!err)
-		err = strbuf_addf(out, "Content-Length: %zu\r\nX-Request-Id: %s\r\nCache-Control: no-store\r\n",
-				  res->body.len, request_id);
+		err = strbuf_addf(out, "X-Request-Id: %s\r\nCache-Control: no-store\r\n", request_id);
 	if (!err)
 		err = strbuf_add(out, res->headers.buf ? res->headers.buf : "", res->headers.len);
 	if (!err)

@@ -99,6 +99,9 @@ struct request {
 	struct participant target;  /* from {participant}, checked to be in course */
 };
 
+/* Writes one piece of a streamed body; non-zero when the client is gone. */
+typedef int (*response_write_fn)(void *out, const void *data, size_t len);
+
 struct response {
 	int status;
 	const char *content_type;
@@ -107,6 +110,14 @@ struct response {
 	char detail[256];      /* problem detail for the error a handler returns */
 	const char *err_code;  /* stable code of the error answered, for the access log */
 	int retry_after_s;     /* > 0: sent as Retry-After with a 429 */
+	/* A streamed body (set by a handler that already answered every error
+	 * it could): the head goes out without Content-Length, then stream()
+	 * writes the body through write(out, ..). An error it returns cannot
+	 * change the status any more; it is logged and the body ends short.
+	 * stream_free (may be NULL) releases stream_ctx in every case. */
+	int (*stream)(void *ctx, response_write_fn write, void *out);
+	void *stream_ctx;
+	void (*stream_free)(void *ctx);
 };
 
 /* true when s is 8..64 characters of [A-Za-z0-9_-]: a request id a client
@@ -170,7 +181,11 @@ int response_jsonw(struct response *res, int status, struct jsonw *w);
  * sets status and content type, and the headers that go with some errors. */
 void response_problem(struct response *res, int err, const char *detail, const char *request_id);
 
-/* The CGI response head: Status, Content-Type, Content-Length, X-Request-Id,
+/* Runs res->stream_free(res->stream_ctx) once and clears the stream. */
+void response_stream_release(struct response *res);
+
+/* The CGI response head: Status, Content-Type, Content-Length (not for a
+ * streamed body), X-Request-Id,
  * Cache-Control, extra headers, blank line. */
 int response_head(const struct response *res, const char *request_id, struct strbuf *out);
 

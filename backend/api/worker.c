@@ -74,6 +74,27 @@ static long fcgx_read(void *ctx, char *buf, size_t len)
 	return n;
 }
 
+struct fcgx_out {
+	FCGX_Stream *out;
+	size_t sent;
+};
+
+static int fcgx_write(void *ctx, const void *data, size_t len)
+{
+	struct fcgx_out *o = ctx;
+
+	while (len) {
+		int n = len > INT_MAX ? INT_MAX : (int)len;
+
+		if (FCGX_PutStr(data, n, o->out) != n)
+			return COHORT_E_IO;
+		o->sent += (size_t)n;
+		data = (const char *)data + n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 static size_t send_response(FCGX_Request *fcgx, const struct request *req, const struct response *res)
 {
 	struct strbuf head = STRBUF_INIT;
@@ -82,8 +103,16 @@ static size_t send_response(FCGX_Request *fcgx, const struct request *req, const
 	if (response_head(res, req->id, &head) == 0 &&
 	    FCGX_PutStr(head.buf, (int)head.len, fcgx->out) == (int)head.len) {
 		/* HEAD gets GET's headers, Content-Length included, without the body. */
-		if (strcmp(req->method, "HEAD") && res->body.len &&
-		    FCGX_PutStr(res->body.buf, (int)res->body.len, fcgx->out) == (int)res->body.len)
+		if (res->stream) {
+			struct fcgx_out o = { fcgx->out, 0 };
+			int err = strcmp(req->method, "HEAD") ? res->stream(res->stream_ctx, fcgx_write, &o) : 0;
+
+			if (err)
+				log_warn("response_stream_failed", LF_S("rid", req->id), LF_S("error", cohort_errcode(err)),
+					 LF_I("bytes", (long long)o.sent));
+			sent = o.sent;
+		} else if (strcmp(req->method, "HEAD") && res->body.len &&
+			   FCGX_PutStr(res->body.buf, (int)res->body.len, fcgx->out) == (int)res->body.len)
 			sent = res->body.len;
 		FCGX_FFlush(fcgx->out);
 	}

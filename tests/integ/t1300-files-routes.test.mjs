@@ -189,6 +189,8 @@ test('archive download lists every file (zip and tar.gz)', async () => {
     let r = await api(c, 'GET', `${base}/archive?format=zip`, as(reader));
     assert.equal(r.status, 200, r.body);
     assert.match(r.headers['content-disposition'], /attachment; filename="project-\d+\.zip"/);
+    assert.equal(r.headers['content-type'], 'application/zip');
+    assert.equal(r.headers['content-length'], undefined, 'streamed, not buffered');
     writeFileSync(path.join(dir, 'p.zip'), r.raw);
     const zl = execFileSync('unzip', ['-Z1', path.join(dir, 'p.zip')]).toString();
     for (const p of ['hello.txt', 'img.bin', 'src2/b.c', 'src2/deep/']) assert.ok(zl.split('\n').includes(p), `${p} in ${zl}`);
@@ -204,4 +206,29 @@ test('archive download lists every file (zip and tar.gz)', async () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('concurrent replaces with the same If-Match: exactly one wins', async () => {
+  let r = await put('race.txt', 'v1');
+  assert.equal(r.status, 201, r.body);
+  const rs = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => put('race.txt', `w${i}`, { headers: { 'If-Match': '"1"' } })));
+  const st = rs.map((x) => x.status).sort();
+  assert.deepEqual(st, [200, 412, 412, 412, 412, 412], rs.map((x) => x.body).join('\n'));
+  const winner = rs.find((x) => x.status === 200);
+  r = await get('race.txt');
+  assert.equal(r.headers.etag, '"2"');
+  assert.equal(winner.json().version, 2);
+});
+
+test('the entry limit is 413 and nothing past it is created', async () => {
+  const tree = (await api(c, 'GET', `${base}/tree`, as(owner))).json().entries.length;
+  let last;
+  for (let i = tree; i < 52; i++) {
+    last = await api(c, 'POST', `${base}/dirs`, { ...as(owner), body: { path: `many${i}` } });
+    if (last.status !== 201) break;
+  }
+  assert.equal(last.status, 413, last.body);
+  assert.equal(last.json().code, 'limit_exceeded');
+  const n = (await api(c, 'GET', `${base}/tree`, as(owner))).json().entries.length;
+  assert.equal(n, 50);
 });

@@ -375,6 +375,57 @@ static void test_request_is_json(void **state)
 	}
 }
 
+static int nop_stream(void *ctx, response_write_fn write, void *out)
+{
+	(void)ctx;
+	return write(out, "x", 1);
+}
+
+static int freed;
+
+static void count_free(void *ctx)
+{
+	(void)ctx;
+	freed++;
+}
+
+/* A streamed body: no Content-Length; an error answer drops the stream and
+ * frees its context exactly once. */
+static void test_response_stream(void **state)
+{
+	struct response res;
+	struct strbuf head = STRBUF_INIT;
+	int ctx = 0;
+
+	(void)state;
+	freed = 0;
+	response_init(&res);
+	res.status = 200;
+	res.content_type = "application/zip";
+	res.stream = nop_stream;
+	res.stream_ctx = &ctx;
+	res.stream_free = count_free;
+	assert_int_equal(response_head(&res, "rid12345", &head), 0);
+	assert_string_equal(head.buf, "Status: 200 OK\r\n"
+				      "Content-Type: application/zip\r\n"
+				      "X-Request-Id: rid12345\r\n"
+				      "Cache-Control: no-store\r\n"
+				      "\r\n");
+	strbuf_release(&head);
+	response_problem(&res, COHORT_E_REDIS, NULL, "rid12345");
+	assert_null(res.stream);
+	assert_int_equal(freed, 1);
+	response_release(&res);
+	assert_int_equal(freed, 1);
+
+	response_init(&res);
+	res.stream = nop_stream;
+	res.stream_ctx = &ctx;
+	res.stream_free = count_free;
+	response_release(&res);
+	assert_int_equal(freed, 2);
+}
+
 static void test_response_head(void **state)
 {
 	struct response res;
@@ -432,6 +483,7 @@ int main(void)
 		cmocka_unit_test(test_request_query),
 		cmocka_unit_test(test_request_is_json),
 		cmocka_unit_test(test_response_head),
+		cmocka_unit_test(test_response_stream),
 		cmocka_unit_test(test_http_reason),
 	};
 
