@@ -176,64 +176,22 @@ int lesson_project(struct request *req, struct response *res)
 	return err;
 }
 
-/* The two listings, collected so each renders as one array whatever order
- * the core produces them in. */
-struct entries {
-	struct access_entry *v;
-	size_t n, alloc;
-};
-
-static int add_entry(struct entries *es, const struct access_entry *e)
-{
-	if (es->n == es->alloc) {
-		size_t n = es->alloc ? es->alloc * 2 : 16;
-		struct access_entry *v = reallocarray(es->v, n, sizeof(*v));
-
-		if (!v)
-			return COHORT_E_NOMEM;
-		es->v = v;
-		es->alloc = n;
-	}
-	es->v[es->n++] = *e;
-	return 0;
-}
-
-static int add_can_open(const struct access_entry *e, void *arg)
-{
-	return add_entry(&((struct entries *)arg)[0], e);
-}
-
-static int add_can_open_mine(const struct access_entry *e, void *arg)
-{
-	return add_entry(&((struct entries *)arg)[1], e);
-}
-
 int lesson_access_get(struct request *req, struct response *res)
 {
-	struct entries lists[2];
+	struct access_listing al;
 	struct jsonw w;
 	int err = need_participation(req, res);
 
-	memset(lists, 0, sizeof(lists));
+	memset(&al, 0, sizeof(al));
 	jsonw_init(&w);
 	if (!err)
-		err = lesson_access(req->db, req->lesson.id, &req->me, add_can_open, add_can_open_mine, lists);
+		err = lesson_access_collect(req->db, req->lesson.id, &req->me, &al);
 	if (err)
 		goto out;
-	jsonw_obj(&w, NULL);
-	render_lesson(&w, "lesson", &req->lesson);
-	render_participant(&w, "me", &req->me);
-	for (int k = 0; k < 2; k++) {
-		jsonw_arr(&w, k == 0 ? "can_open" : "can_open_mine");
-		for (size_t i = 0; i < lists[k].n; i++)
-			render_access_entry(&w, NULL, &lists[k].v[i]);
-		jsonw_end(&w);
-	}
-	jsonw_end(&w);
+	render_access_listing(&w, NULL, &req->lesson, &req->me, &al);
 	err = response_jsonw(res, 200, &w);
 out:
 	jsonw_release(&w);
-	free(lists[0].v);
-	free(lists[1].v);
+	access_listing_release(&al);
 	return err;
 }

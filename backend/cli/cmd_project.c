@@ -127,51 +127,19 @@ int cmd_revoke(struct cli *c, int argc, char **argv)
 	return CLI_OK;
 }
 
-/* The two listings of lesson_access, collected so each prints as one array
- * whatever order the core produces them in. */
-struct entries {
-	struct access_entry *v;
-	size_t n, alloc;
-};
-
-static int add_entry(struct entries *es, const struct access_entry *e)
-{
-	if (es->n == es->alloc) {
-		size_t n = es->alloc ? es->alloc * 2 : 16;
-		struct access_entry *v = reallocarray(es->v, n, sizeof(*v));
-
-		if (!v)
-			return COHORT_E_NOMEM;
-		es->v = v;
-		es->alloc = n;
-	}
-	es->v[es->n++] = *e;
-	return 0;
-}
-
-static int add_can_open(const struct access_entry *e, void *arg)
-{
-	return add_entry(&((struct entries *)arg)[0], e);
-}
-
-static int add_can_open_mine(const struct access_entry *e, void *arg)
-{
-	return add_entry(&((struct entries *)arg)[1], e);
-}
-
 int cmd_access(struct cli *c, int argc, char **argv)
 {
 	const char *login = NULL;
 	const struct cli_opt opts[] = { { "user", &login, NULL } };
 	const char *pos[1];
-	struct entries lists[2];
+	struct access_listing al;
 	struct participant me;
 	struct lesson l;
 	struct user u;
 	int64_t lesson_id;
 	int rc, err;
 
-	memset(lists, 0, sizeof(lists));
+	memset(&al, 0, sizeof(al));
 	rc = cli_args(c, argc, argv, opts, 1, pos, 1, 1);
 	if (rc || (rc = cli_id(c, "lesson-id", pos[0], &lesson_id)))
 		return rc;
@@ -185,23 +153,10 @@ int cmd_access(struct cli *c, int argc, char **argv)
 	if (!me.id)
 		return cli_fail(c, COHORT_E_NOTMEMBER, "'%s' is not a participant of the course of lesson %lld",
 				u.login, (long long)lesson_id);
-	err = lesson_access(c->db, lesson_id, &me, add_can_open, add_can_open_mine, lists);
-	if (err) {
-		rc = cli_fail(c, err, "cannot list access: %s", cli_why(c, err));
-		goto out;
-	}
-	jsonw_obj(&c->out, NULL);
-	render_lesson(&c->out, "lesson", &l);
-	render_participant(&c->out, "me", &me);
-	for (int k = 0; k < 2; k++) {
-		jsonw_arr(&c->out, k == 0 ? "can_open" : "can_open_mine");
-		for (size_t i = 0; i < lists[k].n; i++)
-			render_access_entry(&c->out, NULL, &lists[k].v[i]);
-		jsonw_end(&c->out);
-	}
-	jsonw_end(&c->out);
-out:
-	free(lists[0].v);
-	free(lists[1].v);
+	err = lesson_access_collect(c->db, lesson_id, &me, &al);
+	if (err)
+		return cli_fail(c, err, "cannot list access: %s", cli_why(c, err));
+	render_access_listing(&c->out, NULL, &l, &me, &al);
+	access_listing_release(&al);
 	return rc;
 }

@@ -3,6 +3,7 @@
 #include "core/err.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -348,4 +349,52 @@ int grant_list(struct db *db, int64_t project_id, int (*fn)(const struct grant_r
 		err = rc;
 	db_finalize(st);
 	return err;
+}
+
+static int collect(struct access_listing *l, int k, const struct access_entry *e)
+{
+	if (l->n[k] == l->alloc[k]) {
+		size_t n = l->alloc[k] ? l->alloc[k] * 2 : 16;
+		struct access_entry *v = reallocarray(l->v[k], n, sizeof(*v));
+
+		if (!v)
+			return COHORT_E_NOMEM;
+		l->v[k] = v;
+		l->alloc[k] = n;
+	}
+	l->v[k][l->n[k]++] = *e;
+	return 0;
+}
+
+static int collect_can_open(const struct access_entry *e, void *arg)
+{
+	return collect(arg, 0, e);
+}
+
+static int collect_can_open_mine(const struct access_entry *e, void *arg)
+{
+	return collect(arg, 1, e);
+}
+
+int lesson_access_collect(struct db *db, int64_t lesson_id, const struct participant *me,
+			  struct access_listing *out)
+{
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = lesson_access(db, lesson_id, me, collect_can_open, collect_can_open_mine, out);
+	if (err)
+		access_listing_release(out);
+	return err;
+}
+
+void access_listing_release(struct access_listing *l)
+{
+	if (!l)
+		return;
+	for (int k = 0; k < 2; k++) {
+		free(l->v[k]);
+		l->v[k] = NULL;
+		l->n[k] = l->alloc[k] = 0;
+	}
 }

@@ -105,4 +105,16 @@ int lesson_access(struct db *db, int64_t lesson_id, const struct participant *me
 		  int (*fn_can_open)(const struct access_entry *e, void *arg),
 		  int (*fn_can_open_mine)(const struct access_entry *e, void *arg), void *arg);
 
+/* Both listings of lesson_access collected into arrays (freed by
+ * access_listing_release), for callers that render them whole. */
+struct access_listing {
+	struct access_entry *v[2]; /* [0] can open, [1] can open mine */
+	size_t n[2];
+	size_t alloc[2];
+};
+
+int lesson_access_collect(struct db *db, int64_t lesson_id, const struct participant *me,
+			  struct access_listing *out);
+void access_listing_release(struct access_listing *l);
+
 #endif

@@ -137,3 +137,18 @@ void render_grant_change(struct jsonw *w, const char *key, const struct project 
 	jsonw_end(w);
 	jsonw_end(w);
 }
+
+void render_access_listing(struct jsonw *w, const char *key, const struct lesson *l, const struct participant *me,
+			   const struct access_listing *al)
+{
+	jsonw_obj(w, key);
+	render_lesson(w, "lesson", l);
+	render_participant(w, "me", me);
+	for (int k = 0; k < 2; k++) {
+		jsonw_arr(w, k == 0 ? "can_open" : "can_open_mine");
+		for (size_t i = 0; i < al->n[k]; i++)
+			render_access_entry(w, NULL, &al->v[k][i]);
+		jsonw_end(w);
+	}
+	jsonw_end(w);
+}

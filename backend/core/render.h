@@ -28,6 +28,10 @@ void render_project(struct jsonw *w, const char *key, const struct project *p);
 void render_bits(struct jsonw *w, const char *key, bool present, const struct grant_bits *b);
 void render_access(struct jsonw *w, const char *key, const struct access *a);
 void render_access_entry(struct jsonw *w, const char *key, const struct access_entry *e);
+/* {"lesson", "me", "can_open": [...], "can_open_mine": [...]} as one object. */
+struct access_listing;
+void render_access_listing(struct jsonw *w, const char *key, const struct lesson *l, const struct participant *me,
+			   const struct access_listing *al);
 /* A grant change: the row before and after, what the grantee could do
  * before and after by access_rules, and the bits "added" and "removed".
  * A teacher without a row reads and writes, so a row with both bits off is
