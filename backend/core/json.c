@@ -162,19 +162,20 @@ static bool scan_value(struct scan *s, int depth)
 	}
 }
 
-/* The whole text is one object with optional surrounding whitespace. */
-static bool json_text_ok(const char *buf, size_t len)
+/* The whole text is one value (an object when object_only) with optional
+ * surrounding whitespace. */
+static bool json_text_ok(const char *buf, size_t len, bool object_only)
 {
 	struct scan s = { (const unsigned char *)buf, (const unsigned char *)buf + len };
 
 	scan_ws(&s);
-	if (s.p >= s.end || *s.p != '{' || !scan_value(&s, 0))
+	if (s.p >= s.end || (object_only && *s.p != '{') || !scan_value(&s, 0))
 		return false;
 	scan_ws(&s);
 	return s.p == s.end;
 }
 
-int json_parse_object(const char *buf, size_t len, struct json_object **out)
+static int parse_text(const char *buf, size_t len, bool object_only, struct json_object **out)
 {
 	struct json_tokener *tok;
 	struct json_object *obj;
@@ -185,7 +186,7 @@ int json_parse_object(const char *buf, size_t len, struct json_object **out)
 		return COHORT_E_UTF8;
 	if (len > INT_MAX)
 		return COHORT_E_TOOBIG;
-	if (!json_text_ok(buf, len))
+	if (!json_text_ok(buf, len, object_only))
 		return COHORT_E_JSON;
 	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
 	if (!tok)
@@ -193,14 +194,14 @@ int json_parse_object(const char *buf, size_t len, struct json_object **out)
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, buf, (int)len);
 	if (!obj || json_tokener_get_error(tok) != json_tokener_success ||
-	    tok->char_offset != (int)len || !json_object_is_type(obj, json_type_object)) {
+	    tok->char_offset != (int)len || (object_only && !json_object_is_type(obj, json_type_object))) {
 		/* Trailing whitespace after the object is fine; anything else is not. */
 		int off = tok->char_offset;
 
 		while (obj && off < (int)len && strchr(" \t\r\n", buf[off]))
 			off++;
 		if (!obj || json_tokener_get_error(tok) != json_tokener_success || off != (int)len ||
-		    !json_object_is_type(obj, json_type_object)) {
+		    (object_only && !json_object_is_type(obj, json_type_object))) {
 			json_object_put(obj);
 			obj = NULL;
 			err = COHORT_E_JSON;
@@ -209,6 +210,16 @@ int json_parse_object(const char *buf, size_t len, struct json_object **out)
 	json_tokener_free(tok);
 	*out = obj;
 	return err;
+}
+
+int json_parse_object(const char *buf, size_t len, struct json_object **out)
+{
+	return parse_text(buf, len, true, out);
+}
+
+int json_parse_value(const char *buf, size_t len, struct json_object **out)
+{
+	return parse_text(buf, len, false, out);
 }
 
 void json_put(struct json_object *o)
