@@ -3,6 +3,8 @@
  * one table; see docs/bench.md.
  */
 #include "cli/bench_fanout.h"
+#include "cli/bench_files.h"
+#include "cli/bench_hello.h"
 #include "cli/bench_html.h"
 
 #include <stdio.h>
@@ -15,6 +17,9 @@ static const struct command {
 } commands[] = {
 	{ "fanout", bench_fanout_main,
 	  "SSE subscribers on dev streams, events appended to Redis; --idle for memory only" },
+	{ "files", bench_files_main,
+	  "REST load through nginx: read4k (a 4 KiB file vs hello-fcgi), list2000 (a tree)" },
+	{ "hello-fcgi", bench_hello_main, "the trivial FastCGI responder files read4k compares with" },
 	{ "report", bench_report_main, "HTML report from JSON results: report --out F.html A.json..." },
 };
 
@@ -22,7 +27,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: cohort-bench <command> [options]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\n`cohort-bench <command> --help` lists a command's options.\n");
 }
 

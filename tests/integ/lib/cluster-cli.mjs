@@ -1,20 +1,23 @@
 #!/usr/bin/env node
 // A whole cohort on free 127.0.0.1 ports, for shell scripts (scripts/bench.sh):
 // starts the test harness's cluster, prints one JSON line
-//   {"url", "streamUrls", "redisPort", "dir", "pids": {"redis", "api", "stream0", ..., "nginx"}}
+//   {"url", "streamUrls", "redisPort", "dir", "pids": {"redis", "api", "stream0", ..., "nginx"},
+//    "env": {COHORT_*: the settings the cohort CLI needs to act on this cluster}}
 // on stdout, then keeps running until SIGTERM or SIGINT, when it stops every
 // process by PID (cluster.stop) and exits 0, or 1 if a process did not stop
 // cleanly (the reason goes to stderr).
 //
 // usage: node tests/integ/lib/cluster-cli.mjs [--streamers N] [--no-api] [--no-nginx]
-//          [--env KEY=VALUE]... [--stream-env KEY=VALUE]... [--api-env KEY=VALUE]...
-// Binaries come from $COHORT_BIN_DIR or build/$FLAVOR, as in the harness.
+//          [--hello-fcgi] [--env KEY=VALUE]... [--stream-env KEY=VALUE]... [--api-env KEY=VALUE]...
+// --hello-fcgi also starts `cohort-bench hello-fcgi`, served by nginx at
+// /bench/hello (pids.hello). Binaries come from $COHORT_BIN_DIR or
+// build/$FLAVOR, as in the harness.
 
 import { startCluster } from './cluster.mjs';
 
 function usage(msg) {
   if (msg) process.stderr.write(`cluster-cli: ${msg}\n`);
-  process.stderr.write('usage: cluster-cli.mjs [--streamers N] [--no-api] [--no-nginx] '
+  process.stderr.write('usage: cluster-cli.mjs [--streamers N] [--no-api] [--no-nginx] [--hello-fcgi] '
     + '[--env K=V]... [--stream-env K=V]... [--api-env K=V]...\n');
   process.exit(2);
 }
@@ -37,6 +40,7 @@ function parseArgs(argv) {
       }
       case '--no-api': opts.api = false; break;
       case '--no-nginx': opts.nginx = false; break;
+      case '--hello-fcgi': opts.helloFcgi = true; break;
       case '--env': kv(argv[++i], opts.env); break;
       case '--stream-env': kv(argv[++i], opts.streamEnv); break;
       case '--api-env': kv(argv[++i], opts.apiEnv); break;
@@ -64,6 +68,7 @@ process.stdout.write(JSON.stringify({
   redisPort: cluster.redisPort,
   dir: cluster.dir,
   pids,
+  env: Object.fromEntries(Object.entries(cluster.env()).filter(([k]) => k.startsWith('COHORT_'))),
 }) + '\n');
 
 let stopping = false;

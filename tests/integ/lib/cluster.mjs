@@ -286,11 +286,26 @@ export class Cluster {
         ? this.streamPorts.map((p) => `server 127.0.0.1:${p};`).join('\n    ')
         : 'server 127.0.0.1:9 down; # no streamer in this cluster')
       .replaceAll('@SERVER_CONF@', path.join(prefix, 'cohort.server.conf'));
-    writeFileSync(path.join(prefix, 'cohort.server.conf'), fill(readFileSync(path.join(ROOT, 'conf/nginx/cohort.server.conf.in'), 'utf8')));
+    let serverConf = fill(readFileSync(path.join(ROOT, 'conf/nginx/cohort.server.conf.in'), 'utf8'));
+    if (this.helloSock) serverConf = withHelloLocation(serverConf, this.helloSock);
+    writeFileSync(path.join(prefix, 'cohort.server.conf'), serverConf);
     writeFileSync(path.join(prefix, 'nginx.conf'), fill(readFileSync(path.join(ROOT, 'conf/nginx/nginx.conf.in'), 'utf8')));
     const p = this.spawn('nginx', 'nginx', ['-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'nginx-error.log')], this.env());
     await waitFor(async () => (p.exited ? Promise.reject(new Error(`nginx exited: ${this.log('nginx')}`)) : canConnect(this.port)),
       { timeout: 10000, what: 'nginx' });
+  }
+
+  /**
+   * The benchmark's trivial FastCGI responder (`cohort-bench hello-fcgi`) on
+   * a unix socket; startNginx then serves it at /bench/hello (see
+   * withHelloLocation). Only with opts.helloFcgi.
+   */
+  async startHello() {
+    this.helloSock = path.join(this.dir, 'hello.sock');
+    rmSync(this.helloSock, { force: true });
+    const p = this.spawn('hello', path.join(BIN_DIR, 'cohort-bench'), ['hello-fcgi', '--listen', this.helloSock], this.env());
+    await waitFor(async () => (p.exited ? Promise.reject(new Error(`hello-fcgi exited: ${this.log('hello')}`)) : canConnect(this.helloSock)),
+      { timeout: 10000, what: 'hello-fcgi socket' });
   }
 
   check(p, r) {
@@ -304,7 +319,7 @@ export class Cluster {
 
   async stop() {
     const streamers = [...this.procs.keys()].filter((n) => n.startsWith('stream'));
-    for (const name of ['nginx', ...streamers, 'api', 'redis']) {
+    for (const name of ['nginx', ...streamers, 'api', 'hello', 'redis']) {
       const p = this.procs.get(name);
       if (p) this.check(p, await p.stop('SIGTERM'));
     }
@@ -318,9 +333,30 @@ export class Cluster {
 }
 
 /**
+ * The rendered server config plus `location = /bench/hello` on an upstream
+ * for the hello responder at sock: both copied from the /api/ location and
+ * the cohort_api upstream, so the benchmark's baseline goes through exactly
+ * the FastCGI settings cohort's own requests do. Benchmark clusters only; the
+ * production template is not touched.
+ */
+export function withHelloLocation(conf, sock) {
+  const up = conf.match(/upstream cohort_api \{[^}]*\}\n/);
+  const loc = conf.match(/\n( *)location \/api\/ \{\n[\s\S]*?\n\1\}\n/);
+  if (!up || !loc || !loc[0].includes('fastcgi_pass cohort_api;')) {
+    throw new Error('withHelloLocation: cohort.server.conf.in has no upstream cohort_api / location /api/ to copy');
+  }
+  const upstream = up[0].replace('upstream cohort_api', 'upstream cohort_bench_hello')
+    .replace(/server [^;]*;/, `server unix:${sock};`);
+  const location = loc[0].replace('location /api/ {', 'location = /bench/hello {')
+    .replace('fastcgi_pass cohort_api;', 'fastcgi_pass cohort_bench_hello;');
+  return conf.replace(up[0], () => up[0] + '\n' + upstream).replace(loc[0], () => location + loc[0]);
+}
+
+/**
  * Starts Redis, cohort-api, opts.streamers (default 1) cohort-stream
  * instances and nginx. opts.env applies to every cohort process; apiEnv and
  * streamEnv to one kind. opts.api / opts.nginx false skip those.
+ * opts.helloFcgi also starts the benchmark's hello responder (startHello).
  */
 export async function startCluster(opts = {}) {
   const c = new Cluster(opts);
@@ -333,6 +369,7 @@ export async function startCluster(opts = {}) {
     await c.prepareDatabase();
     if (opts.api !== false) await c.startApi();
     for (let i = 0; i < (opts.streamers ?? 1); i++) await c.startStreamer(i);
+    if (opts.helloFcgi) await c.startHello();
     if (opts.nginx !== false) await c.startNginx();
   } catch (e) {
     await c.stop().catch(() => {});
