@@ -1,6 +1,11 @@
-// Bundles src/ into dist/ with esbuild and copies the static pages.
+// Bundles src/ into dist/ with esbuild, copies the static pages, and copies
+// the API reference renderer (swagger-ui-dist) into dist/api-docs/.
 import { build } from 'esbuild';
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
 
 rmSync('dist', { recursive: true, force: true });
 mkdirSync('dist', { recursive: true });
@@ -14,3 +19,6 @@ await build({
   logLevel: 'warning',
 });
 cpSync('public', 'dist', { recursive: true });
+const swagger = path.dirname(require.resolve('swagger-ui-dist/package.json'));
+mkdirSync('dist/api-docs', { recursive: true });
+for (const f of ['swagger-ui-bundle.js', 'swagger-ui.css']) copyFileSync(path.join(swagger, f), path.join('dist/api-docs', f));

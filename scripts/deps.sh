@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what cohort needs on Debian 12 and does nothing when all is present:
 # Debian packages with apt-get (as root, or through sudo), then the npm
-# packages of frontend/ and tests/ from their lockfiles with `npm ci`.
+# packages of frontend/, tests/ and tests/browser/ from their lockfiles with `npm ci`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,7 +9,7 @@ PKGS=(
   build-essential pkg-config git curl ca-certificates procps
   libfcgi-dev libfcgi-bin libhiredis-dev libjson-c-dev libarchive-dev libcurl4-openssl-dev
   libsodium-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libsqlite3-dev sqlite3
-  libcmocka-dev redis-server redis-tools nginx-light nodejs npm
+  libcmocka-dev redis-server redis-tools nginx-light nodejs npm chromium
 )
 
 missing=()
@@ -47,3 +47,4 @@ npm_ci() {
 }
 npm_ci frontend
 npm_ci tests
+npm_ci tests/browser

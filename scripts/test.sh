@@ -4,13 +4,15 @@
 #   unit   tests/unit/*.c      cmocka binaries in build/$FLAVOR/tests/
 #   lint   scripts/lint.sh     banned functions, layering rules
 #   integ  tests/integ/*.mjs   real Redis, nginx, cohort-api, cohort-stream (node --test)
-# SUITES="unit integ" limits the run; TESTS="t2*" limits integration files.
+#   browser tests/browser/b*.test.mjs  the front end (npm run build) in Debian's chromium
+# SUITES="unit integ" limits the run; TESTS="t2*" limits integration files,
+# BROWSER_TESTS="b1*" browser files.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 FLAVOR=${FLAVOR:-release}
 export FLAVOR
 BUILD=build/$FLAVOR
-SUITES=${SUITES:-unit lint integ}
+SUITES=${SUITES:-unit lint integ browser}
 OUT=var/test/$FLAVOR
 mkdir -p "$OUT"
 pass=0
@@ -72,6 +74,31 @@ if [[ " $SUITES " == *" integ "* ]]; then
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
     pass=$((pass + p))
     if [ "$f" -gt 0 ]; then fail=$((fail + f)); failed_names+=("integration"); fi
+  fi
+fi
+
+if [[ " $SUITES " == *" browser "* ]]; then
+  echo "== browser (front end in chromium, $FLAVOR binaries)"
+  shopt -s nullglob
+  files=(tests/browser/${BROWSER_TESTS:-b}*.test.mjs)
+  if [ ${#files[@]} -gt 0 ]; then
+    if ! (cd frontend && npm run --silent build) >"$OUT/frontend-build.log" 2>&1; then
+      note_fail frontend-build
+      echo "  FAIL frontend build — $OUT/frontend-build.log"
+      tail -n 30 "$OUT/frontend-build.log" | sed 's/^/    /'
+    else
+      timeout 400 node --test --test-concurrency=1 --test-timeout=240000 --test-reporter=spec --test-reporter-destination=stdout \
+        --test-reporter=tap --test-reporter-destination="$OUT/browser.tap" "${files[@]}"
+      rc=$?
+      p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$OUT/browser.tap" | tail -n1)
+      f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$OUT/browser.tap" | tail -n1)
+      c=$(sed -n 's/^# cancelled \([0-9]*\)$/\1/p' "$OUT/browser.tap" | tail -n1)
+      p=${p:-0}
+      f=$(( ${f:-0} + ${c:-0} ))
+      if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+      pass=$((pass + p))
+      if [ "$f" -gt 0 ]; then fail=$((fail + f)); failed_names+=("browser"); fi
+    fi
   fi
 fi
 

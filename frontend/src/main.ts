@@ -1,49 +1,51 @@
-// Placeholder front end: proves the static build path, the REST API and the
-// SSE stream through the web server. Everything user-visible is set with
-// textContent, never innerHTML.
+// cohort's web front end: the route table and start-up.
 
-interface Health {
-  status: string;
-  version?: string;
-}
+import { onUnauthenticated } from './api';
+import { h } from './dom';
+import { renderHeader } from './layout';
+import { navigate, route, startRouter, type Render } from './router';
+import { forget, loadMe, me } from './session';
+import { signInPage } from './pages/signin';
+import { coursesPage } from './pages/courses';
+import { coursePage } from './pages/course';
+import { idePage } from './pages/ide';
+import { roomPage } from './pages/room';
 
-function byId<T extends HTMLElement>(id: string): T {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`missing #${id}`);
-  return el as T;
-}
-
-async function checkHealth(): Promise<void> {
-  const out = byId<HTMLElement>('health');
-  try {
-    const res = await fetch('/api/v1/health', { headers: { Accept: 'application/json' } });
-    const body = (await res.json()) as Health;
-    out.textContent = `${res.status} ${body.status}${body.version ? ` (${body.version})` : ''}`;
-    out.className = res.ok ? 'ok' : 'bad';
-  } catch (e) {
-    out.textContent = `unreachable: ${String(e)}`;
-    out.className = 'bad';
-  }
-}
-
-let source: EventSource | null = null;
-
-function watch(stream: string): void {
-  const log = byId<HTMLElement>('events');
-  source?.close();
-  log.textContent = '';
-  source = new EventSource(`/stream/events?streams=${encodeURIComponent(stream)}`);
-  source.onmessage = (ev: MessageEvent<string>) => {
-    log.textContent += `${ev.lastEventId}  ${ev.data}\n`;
-  };
-  source.onerror = () => {
-    log.textContent += '(reconnecting…)\n';
+/** Pages that need a signed-in user send others to the sign-in page. */
+function signedIn(render: Render): Render {
+  return async (main, params, query) => {
+    if (!(await loadMe())) {
+      navigate(`/signin?next=${encodeURIComponent(location.pathname + location.search)}`, true);
+      return;
+    }
+    return render(main, params, query);
   };
 }
 
-byId<HTMLFormElement>('watch').addEventListener('submit', (ev) => {
-  ev.preventDefault();
-  watch(byId<HTMLInputElement>('stream').value.trim());
+route('/signin', signInPage);
+route('/', signedIn(coursesPage));
+route('/courses/:id', signedIn(coursePage));
+route('/lessons/:lesson', signedIn(idePage));
+route('/projects/:project', signedIn(idePage));
+route('/room/:name', roomPage);
+
+onUnauthenticated(() => {
+  if (!me()) return;
+  forget();
+  renderHeader();
+  navigate(`/signin?next=${encodeURIComponent(location.pathname)}`, true);
 });
 
-void checkHealth();
+async function start(): Promise<void> {
+  const main = document.getElementById('main');
+  if (!main) return;
+  try {
+    await loadMe();
+  } catch (e) {
+    main.append(h('p', { role: 'alert' }, `The server could not be reached: ${String(e)}`));
+  }
+  renderHeader();
+  startRouter(main);
+}
+
+void start();
