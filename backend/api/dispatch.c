@@ -20,11 +20,6 @@ static int route_request(const struct route *table, size_t n, struct request *re
 			response_detail(res, "%s", req->err_detail);
 		return req->err;
 	}
-	if (req->content_length > req->cfg->api_max_body) {
-		response_detail(res, "Content-Length %lld exceeds the limit of %ld bytes",
-				req->content_length, req->cfg->api_max_body);
-		return COHORT_E_TOOBIG;
-	}
 	err = router_match(table, n, req->method, req->path, req->path_len, &req->match);
 	if (err == COHORT_E_METHOD) {
 		response_detail(res, "%s is not allowed here; allowed: %s", req->method, req->match.allow);
@@ -32,6 +27,13 @@ static int route_request(const struct route *table, size_t n, struct request *re
 	}
 	if (err)
 		return err;
+	/* Refused before a byte of the body is read (and before authentication). */
+	req->max_body = routes_max_body(req->match.route, req->cfg);
+	if (req->content_length > req->max_body) {
+		response_detail(res, "Content-Length %lld exceeds the limit of %ld bytes",
+				req->content_length, req->max_body);
+		return COHORT_E_TOOBIG;
+	}
 	/* Who is asking, once, for every route that is not public: a bad token
 	 * is refused even where anonymous callers would pass. */
 	if (req->match.route->perm != PERM_PUBLIC && req->match.route->perm != PERM_DEV) {

@@ -7,6 +7,7 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "core/event.h"
+#include "core/export.h"
 #include "core/json.h"
 #include "core/jsonw.h"
 #include "core/kv.h"
@@ -484,33 +485,9 @@ static void archive_job_free(void *ctx)
 static int archive_stream(void *ctx, response_write_fn write, void *out)
 {
 	struct archive_job *j = ctx;
-	struct arch_writer *aw = NULL;
-	struct strbuf content = STRBUF_INIT;
 	size_t files = 0;
-	int err = arch_writer_new(j->fmt, write, out, &aw);
+	int err = export_write(&j->ws, &j->l, j->fmt, write, out, &files);
 
-	for (size_t i = 0; !err && i < j->l.n; i++) {
-		struct ws_stat st;
-
-		if (j->l.v[i].st.kind == WS_DIR) {
-			err = arch_writer_add(aw, j->l.v[i].path, ARCH_DIR, NULL, 0);
-			continue;
-		}
-		strbuf_reset(&content);
-		err = workspace_read(&j->ws, j->l.v[i].path, &content, &st);
-		if (err == COHORT_E_NOTFOUND || err == COHORT_E_CONFLICT) { /* changed meanwhile */
-			err = 0;
-			continue;
-		}
-		if (!err)
-			err = arch_writer_add(aw, j->l.v[i].path, ARCH_FILE, content.buf ? content.buf : "",
-					      content.len);
-		files++;
-	}
-	if (!err)
-		err = arch_writer_finish(aw);
-	arch_writer_free(aw);
-	strbuf_release(&content);
 	log_debug("archive_sent", LF_I("project", j->project), LF_I("files", (long long)files),
 		  LF_S("error", err ? cohort_errcode(err) : NULL));
 	return err;

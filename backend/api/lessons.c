@@ -1,6 +1,8 @@
 #include "api/lessons.h"
 #include "api/fields.h"
 #include "api/request.h"
+#include "api/worker.h"
+#include "core/config.h"
 #include "core/course.h"
 #include "core/err.h"
 #include "core/json.h"
@@ -8,6 +10,8 @@
 #include "core/lesson.h"
 #include "core/project.h"
 #include "core/render.h"
+#include "core/template.h"
+#include "core/workspace.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +157,35 @@ static int need_participation(struct request *req, struct response *res)
 	return COHORT_E_NOTMEMBER;
 }
 
+/*
+ * First access: a new (empty, never imported into) project gets the lesson's
+ * template, exactly once (core/template.h). No "file" events are published
+ * for it: nobody can have the project open before this request returns its
+ * id, and a tree listing shows the imported files.
+ */
+static int apply_template(struct request *req, struct response *res, const struct project *p)
+{
+	struct ws_limits wl = {
+		.max_file = (uint64_t)req->cfg->files_max_file,
+		.max_project = (uint64_t)req->cfg->files_max_project,
+		.max_entries = (uint64_t)req->cfg->files_max_entries,
+	};
+	struct template_limits tl;
+	struct template_applied ta;
+	struct workspace ws;
+	char why[256] = "";
+	int err;
+
+	if (!req->lesson.template_ref[0])
+		return 0;
+	template_limits_from_config(req->cfg, &tl);
+	workspace_init(&ws, req->worker->redis, p->id, &wl);
+	err = template_apply(req->db, req->cfg->objects_url, &ws, req->lesson.id, &tl, &ta, why, sizeof(why));
+	if (err && why[0])
+		response_detail(res, "%s", why);
+	return err;
+}
+
 int lesson_project(struct request *req, struct response *res)
 {
 	struct project p;
@@ -162,6 +195,8 @@ int lesson_project(struct request *req, struct response *res)
 
 	if (!err)
 		err = project_ensure(req->db, req->lesson.id, req->me.id, &p);
+	if (!err)
+		err = apply_template(req, res, &p);
 	if (!err)
 		err = project_access(req->db, &req->who, &p, &a);
 	if (err)

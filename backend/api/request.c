@@ -153,6 +153,7 @@ void request_init(struct request *req, const char *const *params, const struct c
 	req->worker = w;
 	req->reader = reader;
 	req->reader_ctx = reader_ctx;
+	req->max_body = cfg->api_max_body;
 	strbuf_init(&req->body, (size_t)cfg->api_max_body);
 	if (request_id_valid(rid))
 		snprintf(req->id, sizeof(req->id), "%s", rid);
@@ -179,11 +180,12 @@ void request_release(struct request *req)
 
 static int read_all(struct request *req)
 {
-	long max = req->cfg->api_max_body;
+	long max = req->max_body;
 	char chunk[16384];
 
 	if (req->content_length > max)
 		return COHORT_E_TOOBIG;
+	req->body.max = (size_t)max;
 	for (;;) {
 		/* Ask for at most one byte past the limit: enough to know the
 		 * body is too large without reading the rest of it. */
@@ -303,7 +305,7 @@ int request_json(struct request *req, struct response *res, struct json_object *
 	}
 	err = request_body(req, &body, &len);
 	if (err == COHORT_E_TOOBIG)
-		response_detail(res, "the body exceeds the limit of %ld bytes", req->cfg->api_max_body);
+		response_detail(res, "the body exceeds the limit of %ld bytes", req->max_body);
 	else if (err == COHORT_E_INVAL)
 		response_detail(res, "the body is shorter than its Content-Length");
 	if (err)

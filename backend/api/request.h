@@ -70,7 +70,9 @@ struct request {
 	/* Set by the dispatcher. */
 	struct route_match match;
 
-	/* Body, read on demand by request_body(). */
+	/* Body, read on demand by request_body(), at most max_body bytes:
+	 * api.max_body, or the matched route's own limit (routes_max_body). */
+	long max_body;
 	request_reader reader;
 	void *reader_ctx;
 	struct strbuf body;
@@ -138,7 +140,7 @@ const char *request_param(const char *const *params, const char *name);
 
 /*
  * Reads the whole body (once; later calls return the same bytes). Fails with
- * COHORT_E_TOOBIG when Content-Length or the bytes sent exceed api.max_body
+ * COHORT_E_TOOBIG when Content-Length or the bytes sent exceed req->max_body
  * (reading stops at the limit), COHORT_E_INVAL when fewer bytes arrive than
  * Content-Length promised.
  */

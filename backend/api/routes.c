@@ -14,6 +14,11 @@
 #include "api/projects.h"
 #include "api/router.h"
 #include "api/sessions.h"
+#include "api/templates.h"
+#include "core/config.h"
+
+#include <stddef.h>
+#include <string.h>
 
 #define C "/api/v1/courses/{course}"
 #define L "/api/v1/lessons/{lesson}"
@@ -47,6 +52,9 @@ static const struct route table[] = {
 	{ "DELETE", L,                                      PERM_COURSE_TEACHER,   lesson_delete_one,  "lesson_delete" },
 	{ "GET",    L "/project",                           PERM_COURSE_MEMBER,    lesson_project,     "lesson_my_project" },
 	{ "GET",    L "/access",                            PERM_COURSE_MEMBER,    lesson_access_get,  "lesson_access" },
+	{ "GET",    L "/template",                          PERM_COURSE_MEMBER,    template_get,       "template_get" },
+	{ "PUT",    L "/template",                          PERM_COURSE_TEACHER,   template_put,       "template_put" },
+	{ "DELETE", L "/template",                          PERM_COURSE_TEACHER,   template_delete,    "template_delete" },
 
 	{ "GET",    P,                                      PERM_PROJECT_READ,     project_get_one,    "project_get" },
 	{ "GET",    P "/grants",                            PERM_PROJECT_OWNER,    grants_list,        "grant_list" },
@@ -60,6 +68,26 @@ static const struct route table[] = {
 	{ "POST",   P "/move",                              PERM_PROJECT_WRITE,    files_move,         "file_move" },
 	{ "GET",    P "/archive",                           PERM_PROJECT_READ,     project_archive,    "project_archive" },
 };
+
+/* Routes whose body limit is not api.max_body: route name, config field. */
+static const struct {
+	const char *name;
+	size_t field; /* offset of a long in struct cohort_config */
+} body_limits[] = {
+	{ "template_put", offsetof(struct cohort_config, templates_max_upload) },
+};
+
+long routes_max_body(const struct route *r, const struct cohort_config *cfg)
+{
+	for (size_t i = 0; r && i < sizeof(body_limits) / sizeof(body_limits[0]); i++)
+		if (!strcmp(r->name, body_limits[i].name)) {
+			long v;
+
+			memcpy(&v, (const char *)cfg + body_limits[i].field, sizeof(v));
+			return v;
+		}
+	return cfg->api_max_body;
+}
 
 const struct route *routes_table(size_t *n)
 {

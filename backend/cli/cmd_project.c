@@ -1,5 +1,10 @@
 #include "cli/cmd_project.h"
 #include "cli/cli.h"
+#include "cli/cmd_template.h"
+#include "core/archive.h"
+#include "core/export.h"
+#include "core/rconn.h"
+#include "core/workspace.h"
 #include "core/render.h"
 #include "core/course.h"
 #include "core/err.h"
@@ -7,8 +12,11 @@
 #include "core/project.h"
 #include "core/user.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int cmd_project_ensure(struct cli *c, int argc, char **argv)
 {
@@ -33,8 +41,112 @@ int cmd_project_ensure(struct cli *c, int argc, char **argv)
 		return cli_fail(c, err, "cannot open the project: %s", cli_why(c, err));
 	jsonw_obj(&c->out, NULL);
 	render_project(&c->out, "project", &p);
+	/* The first access gets the lesson's template, as over REST. */
+	if (l.template_ref[0]) {
+		struct rconn *rc2 = rconn_new(&c->cfg);
+
+		rc = rc2 ? cli_template_apply(c, rc2, &p) : cli_fail(c, COHORT_E_NOMEM, NULL);
+		rconn_free(rc2);
+		if (rc)
+			return rc;
+	}
 	jsonw_end(&c->out);
 	return CLI_OK;
+}
+
+static int write_fd(void *ctx, const void *data, size_t len)
+{
+	int fd = *(int *)ctx;
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return COHORT_E_IO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* project-export <project-id> <file>: the same archive as GET .../archive,
+ * written to a temporary file next to <file> and renamed over it at the end
+ * (a failed export leaves no partial file). */
+int cmd_project_export(struct cli *c, int argc, char **argv)
+{
+	const char *pos[2];
+	char tmp[4096];
+	struct ws_limits wl = {
+		.max_file = (uint64_t)c->cfg.files_max_file,
+		.max_project = (uint64_t)c->cfg.files_max_project,
+		.max_entries = (uint64_t)c->cfg.files_max_entries,
+	};
+	struct ws_list l = { 0 };
+	struct workspace ws;
+	struct rconn *redis = NULL;
+	enum arch_format fmt;
+	struct project p;
+	int64_t project_id;
+	size_t files = 0;
+	int rc, err, fd = -1, n;
+
+	rc = cli_args(c, argc, argv, NULL, 0, pos, 2, 2);
+	if (rc || (rc = cli_id(c, "project-id", pos[0], &project_id)))
+		return rc;
+	if (!export_format_for_name(pos[1], &fmt))
+		return cli_usage(c, "the file name must end in .zip, .tar.gz or .tgz");
+	if (cli_project(c, project_id, &p))
+		return CLI_FAIL;
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", pos[1]);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return cli_usage(c, "the file name is too long");
+	redis = rconn_new(&c->cfg);
+	if (!redis)
+		return cli_fail(c, COHORT_E_NOMEM, NULL);
+	workspace_init(&ws, redis, project_id, &wl);
+	err = workspace_list(&ws, "", true, &l);
+	if (err) {
+		rc = cli_fail(c, err, "cannot list the project: %s",
+			      err == COHORT_E_REDIS ? rconn_last_error(redis) : cohort_strerror(err));
+		goto out;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		tmp[0] = '\0';
+		rc = cli_fail(c, COHORT_E_IO, "cannot create a file next to %s: %s", pos[1], strerror(errno));
+		goto out;
+	}
+	err = export_write(&ws, &l, fmt, write_fd, &fd, &files);
+	if (!err && (fsync(fd) || close(fd)))
+		err = COHORT_E_IO;
+	else if (err)
+		close(fd);
+	fd = -1;
+	if (!err && rename(tmp, pos[1]))
+		err = COHORT_E_IO;
+	if (err) {
+		rc = cli_fail(c, err, "cannot export project %lld to %s: %s", (long long)project_id, pos[1],
+			      err == COHORT_E_REDIS ? rconn_last_error(redis) : cohort_strerror(err));
+		goto out;
+	}
+	tmp[0] = '\0';
+	jsonw_obj(&c->out, NULL);
+	jsonw_int(&c->out, "project_id", project_id);
+	jsonw_str(&c->out, "file", pos[1]);
+	jsonw_str(&c->out, "format", fmt == ARCH_ZIP ? "zip" : "tar.gz");
+	jsonw_int(&c->out, "entries", (int64_t)l.n);
+	jsonw_int(&c->out, "files", (int64_t)files);
+	jsonw_end(&c->out);
+	rc = CLI_OK;
+out:
+	if (tmp[0])
+		unlink(tmp);
+	ws_list_release(&l);
+	rconn_free(redis);
+	return rc;
 }
 
 static void report_change(struct cli *c, const struct project *p, const struct participant *grantee,

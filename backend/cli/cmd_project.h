@@ -7,6 +7,7 @@
 struct cli;
 
 int cmd_project_ensure(struct cli *c, int argc, char **argv);
+int cmd_project_export(struct cli *c, int argc, char **argv);
 int cmd_grant(struct cli *c, int argc, char **argv);
 int cmd_revoke(struct cli *c, int argc, char **argv);
 int cmd_access(struct cli *c, int argc, char **argv);

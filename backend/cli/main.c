@@ -14,6 +14,7 @@
 #include "cli/cmd_people.h"
 #include "cli/cmd_project.h"
 #include "cli/cmd_system.h"
+#include "cli/cmd_template.h"
 #include "core/db.h"
 #include "core/err.h"
 #include "core/ids.h"
@@ -85,6 +86,10 @@ static const struct command commands[] = {
 
 	{ "project-ensure", cmd_project_ensure, PEOPLE, "<lesson-id> <participant-id>",
 	  "show a participant's project for a lesson, creating it on first use" },
+	{ "project-export", cmd_project_export, PEOPLE, "<project-id> <file.zip|file.tar.gz>",
+	  "write a project's files and directories to an archive (the format from the file name)" },
+	{ "template-import", cmd_template_import, PEOPLE, "<lesson-id> <archive-file|url>",
+	  "validate an archive (or fetch a URL) and store it as the lesson's template" },
 	{ "grant", cmd_grant, PEOPLE, "<project-id> <participant-id> r|rw|none --by <participant-id>",
 	  "set another participant's access to a project (--by: the project's owner)" },
 	{ "revoke", cmd_revoke, PEOPLE, "<project-id> <participant-id>",
@@ -190,6 +195,18 @@ int main(int argc, char **argv)
 	for (size_t k = 0; k < NCOMMANDS && !cmd; k++)
 		if (!strcmp(commands[k].name, argv[i]))
 			cmd = &commands[k];
+	/* "cohort template import" is "cohort template-import": two words name
+	 * the hyphenated command (the second word then plays argv[0]). */
+	if (!cmd && i + 1 < argc) {
+		char joined[64];
+		int n = snprintf(joined, sizeof(joined), "%s-%s", argv[i], argv[i + 1]);
+
+		for (size_t k = 0; n > 0 && (size_t)n < sizeof(joined) && k < NCOMMANDS && !cmd; k++)
+			if (!strcmp(commands[k].name, joined)) {
+				cmd = &commands[k];
+				i++;
+			}
+	}
 	if (!cmd) {
 		fprintf(stderr, "cohort: unknown command '%.64s' (try 'cohort help')\n", argv[i]);
 		return CLI_USAGE;

@@ -96,6 +96,20 @@ static const struct ckey keys[] = {
 	{ "var.dir", C_STR, "var", 0, 0, OFF(var_dir), "Directory for runtime state (sockets, data, logs)." },
 	{ "objects.url", C_STR, "file:var/objects", 0, 0, OFF(objects_url),
 	  "Object store for templates and backups: file:<directory> (S3 URLs come later)." },
+	{ "templates.max_upload", C_SIZE, "64M", 1024, 1L << 32, OFF(templates_max_upload),
+	  "Largest lesson template archive accepted (upload body or fetched URL), in bytes." },
+	{ "templates.max_entries", C_LONG, "10000", 1, 10000000, OFF(templates_max_entries),
+	  "Most entries (files and directories) in a lesson template archive." },
+	{ "templates.max_file", C_SIZE, "8M", 1, 1L << 32, OFF(templates_max_file),
+	  "Largest file inside a lesson template archive, uncompressed, in bytes." },
+	{ "templates.max_total", C_SIZE, "256M", 1, 1L << 40, OFF(templates_max_total),
+	  "Largest total of uncompressed file bytes in a lesson template archive." },
+	{ "templates.max_ratio", C_INT, "100", 0, 1000000, OFF(templates_max_ratio),
+	  "Largest expansion ratio of a template archive past its first MiB (zip bombs); 0 disables the check." },
+	{ "templates.url_schemes", C_STR, "https", 0, 0, OFF(templates_url_schemes),
+	  "Comma-separated URL schemes cohort may fetch templates from (https, http, file); redirects stay within them." },
+	{ "templates.fetch_timeout_s", C_INT, "20", 1, 3600, OFF(templates_fetch_timeout_s),
+	  "Timeout for fetching a template URL, in seconds (connecting, and the whole transfer)." },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

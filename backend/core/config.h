@@ -66,6 +66,15 @@ struct cohort_config {
 
 	/* object store */
 	char *objects_url;
+
+	/* lesson templates (core/template.h) */
+	long templates_max_upload;
+	long templates_max_entries;
+	long templates_max_file;
+	long templates_max_total;
+	int templates_max_ratio;
+	char *templates_url_schemes;
+	int templates_fetch_timeout_s;
 };
 
 /* Fills cfg with defaults, then the file (NULL: none), then the environment.

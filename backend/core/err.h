@@ -49,6 +49,7 @@
 	X(DB,            "database_error",     503, "the database is unavailable")     \
 	X(TIMEOUT,       "timeout",            504, "operation timed out")             \
 	X(UNAVAILABLE,   "unavailable",        503, "service unavailable")             \
+	X(FETCH,         "fetch_failed",       502, "fetching the URL failed")         \
 	X(CONFIG,        "config_error",       500, "configuration error")
 
 enum cohort_err {

@@ -230,3 +230,36 @@ int lesson_list(struct db *db, int64_t course_id, int (*fn)(const struct lesson 
 	db_finalize(st);
 	return err;
 }
+
+int lesson_set_template(struct db *db, int64_t id, const char *ref, char old[TEMPLATE_REF_MAX + 1])
+{
+	struct db_stmt *st = NULL;
+	struct lesson l;
+	int err, rc;
+
+	old[0] = '\0';
+	if (ref && strlen(ref) > TEMPLATE_REF_MAX)
+		return COHORT_E_FIELD;
+	err = db_begin_immediate(db);
+	if (err)
+		return err;
+	err = lesson_get(db, id, &l);
+	if (!err)
+		err = db_prepare(db, "UPDATE lessons SET template_ref = ?2 WHERE id = ?1", &st);
+	if (!err) {
+		db_bind_int(st, 1, id);
+		db_bind_str(st, 2, ref && *ref ? ref : NULL);
+		rc = db_step(st);
+		if (rc < 0)
+			err = rc;
+	}
+	db_finalize(st);
+	if (!err)
+		err = db_commit(db);
+	if (err) {
+		db_rollback(db);
+		return err;
+	}
+	memcpy(old, l.template_ref, sizeof(l.template_ref));
+	return 0;
+}

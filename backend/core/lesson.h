@@ -37,6 +37,12 @@ int lesson_delete(struct db *db, int64_t id);
 /* ids must be exactly the course's lessons, in their new order
  * (COHORT_E_FIELD otherwise). */
 int lesson_reorder(struct db *db, int64_t course_id, const int64_t *ids, size_t n);
+/* Sets the lesson's template_ref (ref NULL or "": none) in one transaction
+ * and returns the ref it replaced in old ("" when there was none), so the
+ * caller can delete exactly the object it replaced even when two uploads
+ * race. COHORT_E_NOTFOUND for a missing lesson, COHORT_E_FIELD for a ref
+ * longer than TEMPLATE_REF_MAX. */
+int lesson_set_template(struct db *db, int64_t id, const char *ref, char old[TEMPLATE_REF_MAX + 1]);
 int lesson_list(struct db *db, int64_t course_id, int (*fn)(const struct lesson *l, void *arg), void *arg);
 
 #endif

@@ -80,6 +80,13 @@ static const struct key_row {
 	K("log.level", "COHORT_LOG_LEVEL", T_STR, log_level, "info", "debug"),
 	K("var.dir", "COHORT_VAR_DIR", T_STR, var_dir, "var", "/var/lib/cohort"),
 	K("objects.url", "COHORT_OBJECTS_URL", T_STR, objects_url, "file:var/objects", "file:/srv/objects"),
+	K("templates.max_upload", "COHORT_TEMPLATES_MAX_UPLOAD", T_LONG, templates_max_upload, "67108864", "1024"),
+	K("templates.max_entries", "COHORT_TEMPLATES_MAX_ENTRIES", T_LONG, templates_max_entries, "10000", "5"),
+	K("templates.max_file", "COHORT_TEMPLATES_MAX_FILE", T_LONG, templates_max_file, "8388608", "1"),
+	K("templates.max_total", "COHORT_TEMPLATES_MAX_TOTAL", T_LONG, templates_max_total, "268435456", "1099511627776"),
+	K("templates.max_ratio", "COHORT_TEMPLATES_MAX_RATIO", T_INT, templates_max_ratio, "100", "0"),
+	K("templates.url_schemes", "COHORT_TEMPLATES_URL_SCHEMES", T_STR, templates_url_schemes, "https", "file,https"),
+	K("templates.fetch_timeout_s", "COHORT_TEMPLATES_FETCH_TIMEOUT_S", T_INT, templates_fetch_timeout_s, "20", "3600"),
 #undef K
 };
 
