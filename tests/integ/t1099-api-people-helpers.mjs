@@ -2,14 +2,15 @@
 // through nginx with real curl, and users with tokens made by the CLI.
 import { curl } from './lib/cluster.mjs';
 
-/** A request to the API as the holder of token (none: anonymous). */
+/** A request to the API as the holder of token (none: anonymous). body: an
+ * object (sent as JSON), a string, or a Buffer (sent as is: set Content-Type). */
 export async function api(c, method, path, { token, body, headers = {}, cookie } = {}) {
   const h = { ...headers };
   if (token) h.Authorization = `Bearer ${token}`;
   if (cookie) h.Cookie = cookie;
   let data;
   if (body !== undefined) {
-    data = typeof body === 'string' ? body : JSON.stringify(body);
+    data = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
     if (!h['Content-Type']) h['Content-Type'] = 'application/json';
   }
   const r = await curl(c.url + path, { method, headers: h, body: data });

@@ -10,8 +10,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { startCluster, BIN_DIR } from './lib/cluster.mjs';
+import { startCluster, BIN_DIR, ROOT } from './lib/cluster.mjs';
 import { api, user } from './t1099-api-people-helpers.mjs';
 
 const ACTORS = ['anon', 'other', 'none', 'read', 'write', 'owner', 'teacher', 'admin'];
@@ -20,11 +22,14 @@ let c;
 const who = {};   // actor -> user with token
 const part = {};  // actor -> participant id in course 1
 let course1, code1, lesson1, projectA, seq = 0;
+// Lesson templates live in an object store of this test's own.
+const objects = mkdtempSync(path.join(os.tmpdir(), 'cohort-matrix-objects-'));
+const TEMPLATE = path.join(ROOT, 'tests/data/archives/good.tar.gz');
 
 const uniq = (p) => `${p}${++seq}`;
 
 before(async () => {
-  c = await startCluster({ streamers: 0 });
+  c = await startCluster({ streamers: 0, env: { COHORT_OBJECTS_URL: `file:${objects}` } });
   const logins = { other: 'oscar', none: 'carol', read: 'bob', write: 'wendy', owner: 'alice', teacher: 'tess', admin: 'root' };
   for (const [actor, login] of Object.entries(logins)) who[actor] = await user(c, login, { admin: actor === 'admin' });
   const made = await c.cliJson('course-create', '--owner', 'tess', 'Course 1');
@@ -37,11 +42,12 @@ before(async () => {
   }
   await c.cliJson('course-create', '--owner', 'oscar', 'Course 2');
   lesson1 = (await c.cliJson('lesson-create', course1, 'Lesson 1')).lesson.id;
+  await c.cliJson('template-import', lesson1, TEMPLATE);
   projectA = (await c.cliJson('project-ensure', lesson1, part.owner)).project.id;
   await c.cliJson('grant', projectA, part.read, 'r', '--by', part.owner);
   await c.cliJson('grant', projectA, part.write, 'rw', '--by', part.owner);
 });
-after(async () => { await c?.stop(); });
+after(async () => { await c?.stop(); rmSync(objects, { recursive: true, force: true }); });
 
 const all = (s) => Object.fromEntries(ACTORS.map((a) => [a, s]));
 const users = (s) => ({ ...all(s), anon: 401 });
@@ -126,6 +132,20 @@ const MATRIX = {
   // An administrator outside the course has no project of their own there.
   lesson_my_project: { expect: course(200, 200, 422), req: () => ({ path: `/api/v1/lessons/${lesson1}/project` }) },
   lesson_access: { expect: course(200, 200, 422), req: () => ({ path: `/api/v1/lessons/${lesson1}/access` }) },
+  // Lesson templates: members read the summary, teachers replace and remove.
+  template_get: { expect: course(200), req: () => ({ path: `/api/v1/lessons/${lesson1}/template` }) },
+  template_put: {
+    expect: course(403, 200),
+    req: () => ({ path: `/api/v1/lessons/${lesson1}/template`, method: 'PUT', body: readFileSync(TEMPLATE), headers: { 'Content-Type': 'application/gzip' } }),
+  },
+  template_delete: {
+    expect: course(403, 204),
+    req: async () => {
+      const l = (await c.cliJson('lesson-create', course1, uniq('Templated '))).lesson.id;
+      await c.cliJson('template-import', l, TEMPLATE);
+      return { path: `/api/v1/lessons/${l}/template`, method: 'DELETE' };
+    },
+  },
   project_get: {
     expect: { anon: 401, other: 404, none: 403, read: 200, write: 200, owner: 200, teacher: 200, admin: 200 },
     req: () => ({ path: `/api/v1/projects/${projectA}` }),
@@ -188,7 +208,7 @@ test('each route answers each actor with the expected status', async () => {
       const q = await row.req(actor);
       const token = 'token' in q ? q.token : who[actor]?.token;
       const method = q.method || r.method;
-      const res = await api(c, method, q.path, { token, body: q.body });
+      const res = await api(c, method, q.path, { token, body: q.body, headers: q.headers });
       const want = row.expect[actor];
       if (res.status !== want) failures.push(`${r.name} as ${actor}: ${method} ${q.path} -> ${res.status}, expected ${want} (${res.body.slice(0, 200)})`);
       // Errors are problem+json with a code that goes with the status.
