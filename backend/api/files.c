@@ -1,4 +1,5 @@
 #include "api/files.h"
+#include "api/wsreq.h"
 #include "api/query.h"
 #include "api/request.h"
 #include "api/worker.h"
@@ -23,72 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-static void ws_open(struct request *req, struct workspace *ws)
-{
-	struct ws_limits lim = {
-		.max_file = (uint64_t)req->cfg->files_max_file,
-		.max_project = (uint64_t)req->cfg->files_max_project,
-		.max_entries = (uint64_t)req->cfg->files_max_entries,
-	};
-
-	workspace_init(ws, req->worker->redis, req->project.id, &lim);
-}
-
-/* The workspace's reason (when there is one) as the problem detail. */
-static int ws_fail(struct response *res, const struct workspace *ws, int err)
-{
-	if (ws->reason)
-		response_detail(res, "%s", ws->reason);
-	return err;
-}
-
-/* A canonical path from s (strict); 422 with the normalizer's reason. */
-static int norm(struct response *res, const char *what, const char *s, size_t len, bool root,
-		char out[PATH_BUF])
-{
-	const char *reason = NULL;
-	int err = path_normalize(s, len, out, PATH_BUF, root ? PATH_ALLOW_ROOT : 0, &reason);
-
-	if (err) {
-		response_detail(res, "%s: %s", what, reason ? reason : "not a canonical path");
-		return COHORT_E_FIELD;
-	}
-	return 0;
-}
-
-/* ?name= as a canonical path; missing: 422 unless optional (then ""). */
-static int query_path(struct request *req, struct response *res, const char *name, bool optional,
-		      char out[PATH_BUF])
-{
-	const struct query *q;
-	const char *v;
-	int err = request_query(req, &q);
-
-	if (err)
-		return err;
-	v = query_get(q, name);
-	if (!v) {
-		if (optional) {
-			out[0] = '\0';
-			return 0;
-		}
-		response_detail(res, "the query parameter %s is required", name);
-		return COHORT_E_FIELD;
-	}
-	return norm(res, name, v, strlen(v), optional, out);
-}
-
-static bool query_flag(struct request *req, const char *name)
-{
-	const struct query *q;
-	const char *v;
-
-	if (request_query(req, &q))
-		return false;
-	v = query_get(q, name);
-	return v && (!strcmp(v, "1") || !strcmp(v, "true") || !*v);
-}
 
 static int publish(struct request *req, const char *key, const struct event *ev)
 {
@@ -396,7 +331,7 @@ int dir_post(struct request *req, struct response *res)
 	if (!err && (err = json_get_bool(root, "parents", false, &parents)) != 0)
 		response_detail(res, "parents must be a boolean");
 	if (!err)
-		err = norm(res, "path", s, n, false, path);
+		err = path_field(res, "path", s, n, false, path);
 	json_put(root);
 	if (err)
 		return err;
@@ -434,9 +369,9 @@ int files_move(struct request *req, struct response *res)
 	if (!err && (err = json_get_bool(root, "replace", false, &replace)) != 0)
 		response_detail(res, "replace must be a boolean");
 	if (!err)
-		err = norm(res, "from", f, fn, false, from);
+		err = path_field(res, "from", f, fn, false, from);
 	if (!err)
-		err = norm(res, "to", t, tn, false, to);
+		err = path_field(res, "to", t, tn, false, to);
 	json_put(root);
 	if (err)
 		return err;

@@ -7,6 +7,7 @@
 #include "api/routes.h"
 #include "api/courses.h"
 #include "api/dev_events.h"
+#include "api/docs.h"
 #include "api/files.h"
 #include "api/health.h"
 #include "api/lessons.h"
@@ -67,6 +68,11 @@ static const struct route table[] = {
 	{ "POST",   P "/dirs",                              PERM_PROJECT_WRITE,    dir_post,           "dir_create" },
 	{ "POST",   P "/move",                              PERM_PROJECT_WRITE,    files_move,         "file_move" },
 	{ "GET",    P "/archive",                           PERM_PROJECT_READ,     project_archive,    "project_archive" },
+	{ "GET",    P "/doc",                               PERM_PROJECT_READ,     doc_get,            "doc_get" },
+	{ "POST",   P "/doc/updates",                       PERM_PROJECT_WRITE,    doc_push,           "doc_push" },
+	{ "GET",    P "/doc/updates",                       PERM_PROJECT_READ,     doc_pull,           "doc_pull" },
+	{ "GET",    P "/doc/sum",                           PERM_PROJECT_READ,     doc_sum,            "doc_sum" },
+	{ "PUT",    P "/doc/cursor",                        PERM_PROJECT_READ,     doc_cursor,         "doc_cursor" },
 };
 
 /* Routes whose body limit is not api.max_body: route name, config field. */

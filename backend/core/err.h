@@ -44,6 +44,8 @@
 	X(NOTMEMBER,     "not_a_participant",  422, "not a participant of this course") \
 	X(NOTOWNER,      "not_project_owner",  403, "only the project's owner may do this") \
 	X(BADBITS,       "invalid_bits",       422, "invalid permission bits")         \
+	X(BINARY,        "binary_file",        409, "binary files cannot be edited live") \
+	X(GONE,          "version_gone",       410, "this version is no longer retained; reload the document") \
 	X(IO,            "io_error",           500, "input/output error")              \
 	X(REDIS,         "redis_error",        503, "Redis is unavailable")            \
 	X(DB,            "database_error",     503, "the database is unavailable")     \

@@ -124,3 +124,10 @@ int jsonw_finish(struct jsonw *w)
 		w->err = COHORT_E_INTERNAL;
 	return w->err;
 }
+
+void jsonw_raw(struct jsonw *w, const char *key, const char *json, size_t len)
+{
+	if (item(w, key))
+		return;
+	w->err = strbuf_add(&w->sb, json, len);
+}

@@ -40,6 +40,8 @@ void jsonw_strn(struct jsonw *w, const char *key, const char *s, size_t len);
 void jsonw_int(struct jsonw *w, const char *key, int64_t v);
 void jsonw_bool(struct jsonw *w, const char *key, bool v);
 void jsonw_null(struct jsonw *w, const char *key);
+/* An already valid, compact JSON value (the caller vouches for it). */
+void jsonw_raw(struct jsonw *w, const char *key, const char *json, size_t len);
 /* An id, or null when it is 0 (ids start at 1). */
 void jsonw_id(struct jsonw *w, const char *key, int64_t id);
 

@@ -41,4 +41,10 @@ int kv_ws_cursor_prefix(char *buf, size_t len, long long project_id);
 int kv_ws_content(char *buf, size_t len, long long project_id, long long file_id);
 int kv_ws_cursors(char *buf, size_t len, long long project_id, long long file_id);
 
+/* A text file's live-editing state (core/collab.h) sits next to its content:
+ * content key + KV_WS_DOC_SUFFIX is a hash (base, len, eol) and content key +
+ * KV_WS_LOG_SUFFIX the list of retained updates. The Lua scripts append them. */
+#define KV_WS_DOC_SUFFIX ":d"
+#define KV_WS_LOG_SUFFIX ":u"
+
 #endif

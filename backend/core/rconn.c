@@ -138,6 +138,30 @@ int rconn_cmd(struct rconn *rc, struct redisReply **reply, int argc, const char 
 	return 0;
 }
 
+int rconn_cmd_wait(struct rconn *rc, int extra_ms, struct redisReply **reply, int argc,
+		   const char **argv, const size_t *lens)
+{
+	int total = rc->timeout_ms + extra_ms;
+	struct timeval tv = { total / 1000, (total % 1000) * 1000 };
+	struct timeval back = { rc->timeout_ms / 1000, (rc->timeout_ms % 1000) * 1000 };
+	int err = ensure(rc);
+
+	*reply = NULL;
+	if (err)
+		return err;
+	if (redisSetTimeout(rc->ctx, tv) != REDIS_OK) {
+		fail(rc, "cannot set timeout");
+		drop(rc);
+		return COHORT_E_REDIS;
+	}
+	err = rconn_cmd(rc, reply, argc, argv, lens);
+	if (rc->ctx && redisSetTimeout(rc->ctx, back) != REDIS_OK) {
+		fail(rc, "cannot set timeout");
+		drop(rc);
+	}
+	return err;
+}
+
 void rconn_reply_free(struct redisReply *r)
 {
 	if (r)

@@ -28,6 +28,10 @@ void rconn_free(struct rconn *rc);
  * the message in rconn_last_error(). */
 int rconn_cmd(struct rconn *rc, struct redisReply **reply, int argc, const char **argv,
 	      const size_t *lens);
+/* The same for a command that may block up to extra_ms (XREAD BLOCK): the
+ * reply timeout is raised by extra_ms for this one command. */
+int rconn_cmd_wait(struct rconn *rc, int extra_ms, struct redisReply **reply, int argc,
+		   const char **argv, const size_t *lens);
 void rconn_reply_free(struct redisReply *r);
 const char *rconn_last_error(const struct rconn *rc);
 

@@ -20,7 +20,11 @@
  * an error word mapped by status_err()).
  */
 #include "core/workspace.h"
+#include "core/changeset.h"
 #include "core/err.h"
+#include "core/eol.h"
+#include "core/event.h"
+#include "core/clock.h"
 #include "core/path.h"
 #include "core/rconn.h"
 #include "core/strbuf.h"
@@ -44,19 +48,44 @@
 	"  return string.format('f %s %d %d %s %s', fid, size, ver, bin, ct)\n"           \
 	"end\n"                                                                           \
 	"local function num(k) return tonumber(redis.call('HGET', info, k) or '0') end\n" \
+	"local function dkey(fid) return cpre .. fid .. '" KV_WS_DOC_SUFFIX "' end\n"      \
+	"local function lkey(fid) return cpre .. fid .. '" KV_WS_LOG_SUFFIX "' end\n"      \
+	"local function u16len(s)\n"                                                      \
+	"  local _, c = string.gsub(s, '[\\128-\\191]', '')\n"                            \
+	"  local _, q = string.gsub(s, '[\\240-\\247]', '')\n"                            \
+	"  return string.len(s) - c + q\n"                                                \
+	"end\n"                                                                           \
 	"local function drop_file(p, v)\n"                                                \
 	"  local _, fid, size = parse(v)\n"                                               \
-	"  redis.call('DEL', cpre .. fid, kpre .. fid)\n"                                 \
+	"  redis.call('DEL', cpre .. fid, kpre .. fid, dkey(fid), lkey(fid))\n"           \
 	"  return size\n"                                                                 \
+	"end\n"                                                                           \
+	"local function trim(fid, ver, base, logmax)\n"                                   \
+	"  local lk = lkey(fid)\n"                                                        \
+	"  local n = redis.call('LLEN', lk)\n"                                            \
+	"  if n <= logmax then return end\n"                                              \
+	"  local first, drop = ver - n + 1, n - logmax\n"                                 \
+	"  if first + drop - 1 > base then drop = base - first + 1 end\n"                 \
+	"  if drop > 0 then redis.call('LTRIM', lk, drop, -1) end\n"                      \
+	"end\n"                                                                           \
+	"local function docstate(fid, ver, content)\n"                                    \
+	"  local d = redis.call('HMGET', dkey(fid), 'base', 'len', 'eol')\n"              \
+	"  if not d[1] then\n"                                                            \
+	"    d = {tostring(ver), tostring(u16len(content or redis.call('GET', cpre .. fid) or '')), 'lf'}\n" \
+	"    redis.call('DEL', lkey(fid))\n"                                              \
+	"    redis.call('HSET', dkey(fid), 'base', d[1], 'len', d[2], 'eol', d[3])\n"     \
+	"  end\n"                                                                         \
+	"  return tonumber(d[1]), d[2], d[3]\n"                                           \
 	"end\n"
 
 /* ARGV[3] path, [4] kind f|d, [5] content, [6] bin, [7] ctype, [8] max_file,
- * [9] max_project, [10] max_entries, [11] parents 1|0, [12..] ancestors, top first. */
+ * [9] max_project, [10] max_entries, [11] parents 1|0, [12] eol, [13] UTF-16
+ * length, [14..] ancestors, top first. */
 static const char lua_create[] = LUA_PRELUDE
 	"local path, kind = ARGV[3], ARGV[4]\n"
 	"if redis.call('HEXISTS', meta, path) == 1 then return {'EXISTS'} end\n"
 	"local missing = {}\n"
-	"for i = 12, #ARGV do\n"
+	"for i = 14, #ARGV do\n"
 	"  local v = redis.call('HGET', meta, ARGV[i])\n"
 	"  if not v then\n"
 	"    if ARGV[11] ~= '1' then return {'NOPARENT'} end\n"
@@ -81,22 +110,39 @@ static const char lua_create[] = LUA_PRELUDE
 	"  redis.call('SET', cpre .. fid, ARGV[5])\n"
 	"  ver = 1\n"
 	"  redis.call('HSET', meta, path, fmeta(fid, size, ver, ARGV[6], ARGV[7]))\n"
+	"  if ARGV[6] == '0' then\n"
+	"    redis.call('HSET', dkey(fid), 'base', 1, 'len', ARGV[13], 'eol', ARGV[12])\n"
+	"  end\n"
 	"end\n"
 	"redis.call('HINCRBY', info, 'bytes', size)\n"
 	"redis.call('HINCRBY', info, 'entries', 1 + #missing)\n"
 	"return {'OK', ver, #missing}\n";
 
-/* ARGV[3] path, [4] with content 1|0. */
+/* ARGV[3] path, [4] with content 1|0. A text file with live edits answers
+ * its snapshot, the snapshot's version and eol, then the updates after it. */
 static const char lua_read[] = LUA_PRELUDE
 	"local v = redis.call('HGET', meta, ARGV[3])\n"
 	"if not v then return {'NOTFOUND'} end\n"
 	"if ARGV[4] == '1' and v == 'd' then return {'ISDIR'} end\n"
-	"if ARGV[4] ~= '1' then return {'OK', v} end\n"
-	"local _, fid = parse(v)\n"
-	"return {'OK', v, redis.call('GET', cpre .. fid) or ''}\n";
+	"if ARGV[4] ~= '1' or v == 'd' then return {'OK', v} end\n"
+	"local _, fid, _, ver, bin = parse(v)\n"
+	"local content = redis.call('GET', cpre .. fid) or ''\n"
+	"if bin == '1' then return {'OK', v, content} end\n"
+	"local base, _, eol = docstate(fid, ver, content)\n"
+	"local out = {'OK', v, content, eol}\n"
+	"if ver > base then\n"
+	"  local lk = lkey(fid)\n"
+	"  local n = redis.call('LLEN', lk)\n"
+	"  local idx = base + 1 - (ver - n + 1)\n"
+	"  if idx < 0 then return {'CORRUPT'} end\n"
+	"  for _, e in ipairs(redis.call('LRANGE', lk, idx, -1)) do out[#out + 1] = e end\n"
+	"end\n"
+	"return out\n";
 
 /* ARGV[3] path, [4] content, [5] bin, [6] ctype or '' to keep, [7] expected
- * version (-1 any), [8] max_file, [9] max_project. */
+ * version (-1 any), [8] max_file, [9] max_project, [10] UTF-16 length, [11]
+ * eol, [12] log entry or '' (then the log restarts), [13] events key, [14]
+ * events maxlen, [15] envelope or '', [16] log max. */
 static const char lua_replace[] = LUA_PRELUDE
 	"local v = redis.call('HGET', meta, ARGV[3])\n"
 	"if not v then return {'NOTFOUND'} end\n"
@@ -111,7 +157,92 @@ static const char lua_replace[] = LUA_PRELUDE
 	"redis.call('SET', cpre .. fid, ARGV[4])\n"
 	"redis.call('HSET', meta, ARGV[3], fmeta(fid, size, ver + 1, ARGV[5], ct))\n"
 	"redis.call('HINCRBY', info, 'bytes', size - old)\n"
+	"if ARGV[5] == '0' then\n"
+	"  redis.call('HSET', dkey(fid), 'base', ver + 1, 'len', ARGV[10], 'eol', ARGV[11])\n"
+	"  if ARGV[12] ~= '' then\n"
+	"    redis.call('RPUSH', lkey(fid), ARGV[12])\n"
+	"    trim(fid, ver + 1, ver + 1, tonumber(ARGV[16]))\n"
+	"  else\n"
+	"    redis.call('DEL', lkey(fid))\n"
+	"  end\n"
+	"  if ARGV[15] ~= '' then\n"
+	"    redis.call('XADD', ARGV[13], 'MAXLEN', '~', ARGV[14], '*', '" EVENT_FIELD "', ARGV[15])\n"
+	"  end\n"
+	"else\n"
+	"  redis.call('DEL', dkey(fid), lkey(fid))\n"
+	"end\n"
 	"return {'OK', ver + 1}\n";
+
+/* Live editing (core/collab.h). ARGV[3] path, [4] from (-1: none), [5]
+ * snapshot 1|0, [6] events key or '' (then no last id). Answers OK, fid,
+ * version, base, len, eol, size, snapshot or '', last event id or '', first
+ * version listed, then the log entries from there on. */
+static const char lua_doc_sync[] = LUA_PRELUDE
+	"local v = redis.call('HGET', meta, ARGV[3])\n"
+	"if not v then return {'NOTFOUND'} end\n"
+	"if v == 'd' then return {'ISDIR'} end\n"
+	"local _, fid, size, ver, bin = parse(v)\n"
+	"if bin == '1' then return {'BINARY'} end\n"
+	"local base, len, eol = docstate(fid, ver)\n"
+	"local from = tonumber(ARGV[4])\n"
+	"local snap = ''\n"
+	"if ARGV[5] == '1' then\n"
+	"  snap = redis.call('GET', cpre .. fid) or ''\n"
+	"  if from < 0 or from > base then from = base end\n"
+	"end\n"
+	"local last = ''\n"
+	"if ARGV[6] ~= '' then\n"
+	"  local x = redis.call('XREVRANGE', ARGV[6], '+', '-', 'COUNT', 1)\n"
+	"  if x[1] then last = x[1][1] end\n"
+	"end\n"
+	"local lk = lkey(fid)\n"
+	"local n = redis.call('LLEN', lk)\n"
+	"local first = ver - n + 1\n"
+	"if from < 0 or from > ver then from = ver end\n"
+	"if from < first - 1 then return {'GONE', first - 1} end\n"
+	"local out = {'OK', fid, ver, base, len, eol, size, snap, last, from + 1}\n"
+	"if from < ver then\n"
+	"  for _, e in ipairs(redis.call('LRANGE', lk, from + 1 - first, -1)) do out[#out + 1] = e end\n"
+	"end\n"
+	"return out\n";
+
+/* ARGV[3] path, [4] fid, [5] expected version, [6] new size, [7] new UTF-16
+ * length, [8] max_file, [9] max_project, [10] events key, [11] events maxlen,
+ * [12] log max, [13] n, then n log entries and n envelopes. */
+static const char lua_doc_commit[] = LUA_PRELUDE
+	"local v = redis.call('HGET', meta, ARGV[3])\n"
+	"if not v then return {'NOTFOUND'} end\n"
+	"if v == 'd' then return {'ISDIR'} end\n"
+	"local _, fid, old, ver, bin, ct = parse(v)\n"
+	"if fid ~= ARGV[4] then return {'NOTFOUND'} end\n"
+	"if bin == '1' then return {'BINARY'} end\n"
+	"if ver ~= tonumber(ARGV[5]) then return {'STALE', ver} end\n"
+	"local size, n = tonumber(ARGV[6]), tonumber(ARGV[13])\n"
+	"if size > tonumber(ARGV[8]) then return {'LIMIT', 'file'} end\n"
+	"if size > old and num('bytes') - old + size > tonumber(ARGV[9]) then return {'LIMIT', 'project'} end\n"
+	"local base = docstate(fid, ver)\n"
+	"for i = 1, n do redis.call('RPUSH', lkey(fid), ARGV[13 + i]) end\n"
+	"redis.call('HSET', meta, ARGV[3], fmeta(fid, size, ver + n, bin, ct))\n"
+	"redis.call('HINCRBY', info, 'bytes', size - old)\n"
+	"redis.call('HSET', dkey(fid), 'len', ARGV[7])\n"
+	"trim(fid, ver + n, base, tonumber(ARGV[12]))\n"
+	"for i = 1, n do\n"
+	"  redis.call('XADD', ARGV[10], 'MAXLEN', '~', ARGV[11], '*', '" EVENT_FIELD "', ARGV[13 + n + i])\n"
+	"end\n"
+	"return {'OK', ver + n}\n";
+
+/* ARGV[3] path, [4] fid, [5] version, [6] text at that version. */
+static const char lua_doc_fold[] = LUA_PRELUDE
+	"local v = redis.call('HGET', meta, ARGV[3])\n"
+	"if not v or v == 'd' then return {'OK', 0} end\n"
+	"local _, fid, _, ver, bin = parse(v)\n"
+	"local at = tonumber(ARGV[5])\n"
+	"if fid ~= ARGV[4] or bin == '1' or at > ver then return {'OK', 0} end\n"
+	"local base = docstate(fid, ver)\n"
+	"if base >= at then return {'OK', 0} end\n"
+	"redis.call('SET', cpre .. fid, ARGV[6])\n"
+	"redis.call('HSET', dkey(fid), 'base', at)\n"
+	"return {'OK', 1}\n";
 
 /* ARGV[3] from, [4] to, [5] replace 1|0, [6..] ancestors of to. */
 static const char lua_rename[] = LUA_PRELUDE
@@ -225,12 +356,12 @@ static const char lua_cursor[] = LUA_PRELUDE
 	"return {'OK', c}\n";
 
 /* ARGV[3] tag, [4] max_file, [5] max_project, [6] max_entries, then per item
- * 4 values: path, kind f|d, content, bin. Items come parents first. */
+ * 5 values: path, kind f|d, content, bin, eol. Items come parents first. */
 static const char lua_import[] = LUA_PRELUDE
 	"local done = redis.call('HGET', info, 'import')\n"
 	"if done then return {'IMPORTED', done} end\n"
 	"local new, bytes, n = {}, 0, 0\n"
-	"for i = 7, #ARGV, 4 do\n"
+	"for i = 7, #ARGV, 5 do\n"
 	"  local p, kind = ARGV[i], ARGV[i + 1]\n"
 	"  if new[p] or redis.call('HEXISTS', meta, p) == 1 then return {'EXISTS', p} end\n"
 	"  local parent = string.match(p, '^(.*)/[^/]*$')\n"
@@ -249,7 +380,7 @@ static const char lua_import[] = LUA_PRELUDE
 	"end\n"
 	"if num('bytes') + bytes > tonumber(ARGV[5]) then return {'LIMIT', 'project'} end\n"
 	"if num('entries') + n > tonumber(ARGV[6]) then return {'LIMIT', 'entries'} end\n"
-	"for i = 7, #ARGV, 4 do\n"
+	"for i = 7, #ARGV, 5 do\n"
 	"  local p = ARGV[i]\n"
 	"  redis.call('ZADD', tree, 0, p)\n"
 	"  if ARGV[i + 1] == 'd' then\n"
@@ -258,6 +389,9 @@ static const char lua_import[] = LUA_PRELUDE
 	"    local fid = tostring(redis.call('HINCRBY', info, 'next_id', 1))\n"
 	"    redis.call('SET', cpre .. fid, ARGV[i + 2])\n"
 	"    redis.call('HSET', meta, p, fmeta(fid, string.len(ARGV[i + 2]), 1, ARGV[i + 3], ''))\n"
+	"    if ARGV[i + 3] == '0' then\n"
+	"      redis.call('HSET', dkey(fid), 'base', 1, 'len', u16len(ARGV[i + 2]), 'eol', ARGV[i + 4])\n"
+	"    end\n"
 	"  end\n"
 	"end\n"
 	"redis.call('HINCRBY', info, 'bytes', bytes)\n"
@@ -265,12 +399,16 @@ static const char lua_import[] = LUA_PRELUDE
 	"redis.call('HSET', info, 'import', ARGV[3])\n"
 	"return {'OK', n}\n";
 
-enum script { S_IMPORT, S_CREATE, S_READ, S_REPLACE, S_RENAME, S_DELETE, S_LIST, S_CURSOR, S__N };
+enum script {
+	S_IMPORT, S_CREATE, S_READ, S_REPLACE, S_RENAME, S_DELETE, S_LIST, S_CURSOR,
+	S_DOC_SYNC, S_DOC_COMMIT, S_DOC_FOLD, S__N
+};
 
 static const char *const scripts[S__N] = {
 	[S_CREATE] = lua_create, [S_READ] = lua_read,     [S_REPLACE] = lua_replace,
 	[S_RENAME] = lua_rename, [S_DELETE] = lua_delete, [S_LIST] = lua_list,
-	[S_CURSOR] = lua_cursor, [S_IMPORT] = lua_import,
+	[S_CURSOR] = lua_cursor, [S_IMPORT] = lua_import, [S_DOC_SYNC] = lua_doc_sync,
+	[S_DOC_COMMIT] = lua_doc_commit, [S_DOC_FOLD] = lua_doc_fold,
 };
 
 /* SHA1s from SCRIPT LOAD, shared by all threads (a script's SHA never changes). */
@@ -291,6 +429,9 @@ static const struct {
 	{ "CONFLICT", COHORT_E_CONFLICT, "a directory cannot replace or be replaced" },
 	{ "NOCURSOR", COHORT_E_NOTFOUND, "no cursor stored for this user and file" },
 	{ "LIMIT", COHORT_E_LIMIT, "a size limit was exceeded" },
+	{ "BINARY", COHORT_E_BINARY, "binary files cannot be edited live" },
+	{ "GONE", COHORT_E_GONE, "this version is older than the retained history; reload the document" },
+	{ "CORRUPT", COHORT_E_INTERNAL, "the file's edit history is inconsistent" },
 	{ "IMPORTED", 1, NULL },
 };
 
@@ -307,6 +448,8 @@ void workspace_init(struct workspace *ws, struct rconn *rc, long long project,
 		ws->limits.max_project = WS_DEFAULT_MAX_PROJECT;
 		ws->limits.max_entries = WS_DEFAULT_MAX_ENTRIES;
 	}
+	ws->events_maxlen = 10000;
+	ws->log_max = 1000;
 	/* Project ids are bounded integers, so these always fit in KV_KEY_MAX. */
 	BUG_ON(kv_ws_tree(ws->k_tree, sizeof(ws->k_tree), project) ||
 	       kv_ws_meta(ws->k_meta, sizeof(ws->k_meta), project) ||
@@ -501,11 +644,13 @@ int workspace_create(struct workspace *ws, const char *path, enum ws_kind kind, 
 		     size_t len, const char *ctype, unsigned flags, struct ws_stat *st)
 {
 	char abuf[PATH_MAX_DEPTH][PATH_BUF];
-	char mf[24], mp[24], me[24];
-	const char *argv[9 + PATH_MAX_DEPTH];
-	size_t lens[9 + PATH_MAX_DEPTH];
+	char mf[24], mp[24], me[24], l16[24];
+	const char *argv[11 + PATH_MAX_DEPTH];
+	size_t lens[11 + PATH_MAX_DEPTH];
+	struct strbuf norm = STRBUF_INIT;
+	enum eol_style eol = EOL_LF;
 	bool bin = false;
-	redisReply *r;
+	redisReply *r = NULL;
 	int rc, n;
 
 	if ((rc = check_path(ws, path)))
@@ -526,6 +671,14 @@ int workspace_create(struct workspace *ws, const char *path, enum ws_kind kind, 
 		ctype = "";
 	else
 		bin = workspace_is_binary(data, len);
+	if (!bin && kind == WS_FILE && eol_needs_normalizing(data, len)) {
+		strbuf_init(&norm, len + 1);
+		if ((rc = eol_normalize(data, len, &norm, &eol)))
+			goto out;
+		data = norm.buf;
+		len = norm.len;
+	}
+	snprintf(l16, sizeof(l16), "%lld", bin || kind == WS_DIR ? 0LL : (long long)cs_utf16_len(data, len));
 	argv[0] = path;
 	argv[1] = kind == WS_DIR ? "d" : "f";
 	argv[2] = data;
@@ -536,29 +689,78 @@ int workspace_create(struct workspace *ws, const char *path, enum ws_kind kind, 
 	argv[6] = u64s(mp, ws->limits.max_project);
 	argv[7] = u64s(me, ws->limits.max_entries);
 	argv[8] = flags & WS_PARENTS ? "1" : "0";
-	for (int i = 0; i < 9; i++)
+	argv[9] = eol_name(eol);
+	argv[10] = l16;
+	for (int i = 0; i < 11; i++)
 		if (i != 2)
 			lens[i] = strlen(argv[i]);
-	n = ancestors(path, abuf, argv + 9, lens + 9);
-	if ((rc = run(ws, S_CREATE, 9 + n, argv, lens, &r)))
-		return rc;
+	n = ancestors(path, abuf, argv + 11, lens + 11);
+	if ((rc = run(ws, S_CREATE, 11 + n, argv, lens, &r)))
+		goto out;
 	if (st) {
 		memset(st, 0, sizeof(*st));
 		st->kind = kind;
 		st->size = len;
 		st->version = int_at(r, 1);
 		st->binary = bin;
+		st->crlf = eol == EOL_CRLF;
 		snprintf(st->ctype, sizeof(st->ctype), "%s", ctype);
 	}
+out:
 	rconn_reply_free(r);
-	return 0;
+	strbuf_release(&norm);
+	return rc;
+}
+
+/* Applies log entries ("<client> <changes>") to text, in order. */
+static int apply_entries(struct workspace *ws, const char *text, size_t len,
+			 redisReply *const *entries, size_t n, struct strbuf *out)
+{
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+	const char *cur = text;
+	size_t curlen = len;
+	int rc = 0;
+
+	strbuf_init(&a, STRBUF_DEFAULT_MAX);
+	strbuf_init(&b, STRBUF_DEFAULT_MAX);
+	for (size_t i = 0; i < n; i++) {
+		const redisReply *e = entries[i];
+		const char *sp = e->type == REDIS_REPLY_STRING ? memchr(e->str, ' ', e->len) : NULL;
+		struct strbuf *dst = i % 2 ? &b : &a;
+		struct changeset *cs = NULL;
+
+		if (!sp) {
+			rc = COHORT_E_REDIS;
+			break;
+		}
+		strbuf_reset(dst);
+		rc = cs_parse(sp + 1, e->len - (size_t)(sp + 1 - e->str), &cs, NULL, 0);
+		if (!rc)
+			rc = cs_apply(cs, cur, curlen, dst, NULL, 0);
+		cs_free(cs);
+		if (rc) {
+			ws->reason = "the file's edit history is inconsistent";
+			rc = COHORT_E_INTERNAL;
+			break;
+		}
+		cur = dst->buf ? dst->buf : "";
+		curlen = dst->len;
+	}
+	if (!rc)
+		rc = strbuf_add(out, cur, curlen);
+	strbuf_release(&a);
+	strbuf_release(&b);
+	return rc;
 }
 
 static int read_common(struct workspace *ws, const char *path, struct strbuf *content,
 		       struct ws_stat *st)
 {
 	const char *argv[2] = { path, content ? "1" : "0" };
+	struct strbuf text = STRBUF_INIT;
 	redisReply *r;
+	const char *body;
+	size_t bodylen;
 	int rc;
 
 	if ((rc = check_path(ws, path)))
@@ -570,17 +772,29 @@ static int read_common(struct workspace *ws, const char *path, struct strbuf *co
 		goto out;
 	if ((rc = parse_meta(r->element[1]->str, r->element[1]->len, st)))
 		goto out;
-	if (content) {
-		if (r->elements < 3 || r->element[2]->type != REDIS_REPLY_STRING) {
-			rc = COHORT_E_REDIS;
-			goto out;
-		}
-		rc = strbuf_add(content, r->element[2]->str, r->element[2]->len);
-		if (rc == COHORT_E_LIMIT)
-			ws->reason = "the file is larger than the buffer allowed";
+	if (!content)
+		goto out;
+	if (r->elements < 3 || r->element[2]->type != REDIS_REPLY_STRING) {
+		rc = COHORT_E_REDIS;
+		goto out;
 	}
+	body = r->element[2]->str;
+	bodylen = r->element[2]->len;
+	if (r->elements >= 4 && r->element[3]->type == REDIS_REPLY_STRING)
+		st->crlf = eol_parse(r->element[3]->str, r->element[3]->len) == EOL_CRLF;
+	if (r->elements > 4) {
+		/* Live edits after the snapshot: replay them (the next edit folds them). */
+		if ((rc = apply_entries(ws, body, bodylen, r->element + 4, r->elements - 4, &text)))
+			goto out;
+		body = text.buf ? text.buf : "";
+		bodylen = text.len;
+	}
+	rc = st->crlf ? eol_to_crlf(body, bodylen, content) : strbuf_add(content, body, bodylen);
+	if (rc == COHORT_E_LIMIT)
+		ws->reason = "the file is larger than the buffer allowed";
 out:
 	rconn_reply_free(r);
+	strbuf_release(&text);
 	return rc;
 }
 
@@ -595,13 +809,72 @@ int workspace_stat(struct workspace *ws, const char *path, struct ws_stat *st)
 	return read_common(ws, path, NULL, st);
 }
 
+int workspace_update_envelope(const struct workspace *ws, const char *path, long long version,
+			      const char *client, const char *changes, size_t changes_len,
+			      struct strbuf *out)
+{
+	char project[24], scope[40];
+	struct strbuf data = STRBUF_INIT;
+	struct event ev = {
+		.type = "update",
+		.project = project,
+		.stream = scope,
+		.file = path,
+		.version = version,
+		.actor_user = ws->actor_user,
+		.actor_client = client,
+		.ts_recv = ws->ts_recv ? ws->ts_recv : clock_wall_us(),
+		.ts_pub = clock_wall_us(),
+	};
+	int rc;
+
+	snprintf(project, sizeof(project), "%lld", ws->project);
+	snprintf(scope, sizeof(scope), "project:%lld", ws->project);
+	strbuf_init(&data, STRBUF_DEFAULT_MAX);
+	if ((rc = strbuf_adds(&data, "{\"clientID\":")) ||
+	    (rc = strbuf_add_json_str(&data, client, strlen(client))) ||
+	    (rc = strbuf_adds(&data, ",\"changes\":")) || (rc = strbuf_add(&data, changes, changes_len)) ||
+	    (rc = strbuf_addch(&data, '}')))
+		goto out;
+	ev.data_json = data.buf;
+	rc = event_encode_stored(out, &ev);
+out:
+	strbuf_release(&data);
+	return rc;
+}
+
+/* The log entry and event of a whole-file write from a text of len16 units
+ * to text, as version `version`. */
+static int replace_update(struct workspace *ws, const char *path, long long version, int64_t len16,
+			  const char *text, size_t len, struct strbuf *entry, struct strbuf *env)
+{
+	struct changeset *cs = NULL;
+	int rc;
+
+	strbuf_reset(entry);
+	strbuf_reset(env);
+	if ((rc = cs_replace_all(len16, text, len, &cs)))
+		goto out;
+	if ((rc = strbuf_adds(entry, WS_REST_CLIENT " ")) || (rc = cs_to_json(cs, entry)))
+		goto out;
+	rc = workspace_update_envelope(ws, path, version, WS_REST_CLIENT,
+				       entry->buf + strlen(WS_REST_CLIENT) + 1,
+				       entry->len - strlen(WS_REST_CLIENT) - 1, env);
+out:
+	cs_free(cs);
+	return rc;
+}
+
 int workspace_replace(struct workspace *ws, const char *path, const void *data, size_t len,
 		      const char *ctype, long long expected, long long *version)
 {
-	char ev[24], mf[24], mp[24];
-	const char *argv[7];
-	size_t lens[7];
-	redisReply *r;
+	char ev[24], mf[24], mp[24], l16[24], maxlen[24], logmax[24], evkey[KV_KEY_MAX];
+	const char *argv[14];
+	size_t lens[14];
+	struct strbuf norm = STRBUF_INIT, entry = STRBUF_INIT, env = STRBUF_INIT;
+	enum eol_style eol = EOL_LF;
+	redisReply *r = NULL;
+	bool bin;
 	int rc;
 
 	if ((rc = check_path(ws, path)))
@@ -617,22 +890,80 @@ int workspace_replace(struct workspace *ws, const char *path, const void *data, 
 	}
 	if (expected < 0)
 		expected = -1;
-	snprintf(ev, sizeof(ev), "%lld", expected);
-	argv[0] = path;
-	argv[1] = data;
-	argv[2] = workspace_is_binary(data, len) ? "1" : "0";
-	argv[3] = ctype ? ctype : "";
-	argv[4] = ev;
-	argv[5] = u64s(mf, ws->limits.max_file);
-	argv[6] = u64s(mp, ws->limits.max_project);
-	for (int i = 0; i < 7; i++)
-		lens[i] = i == 1 ? len : strlen(argv[i]);
-	if ((rc = run(ws, S_REPLACE, 7, argv, lens, &r)))
-		return rc;
+	strbuf_init(&norm, len + 1);
+	strbuf_init(&entry, STRBUF_DEFAULT_MAX);
+	strbuf_init(&env, STRBUF_DEFAULT_MAX);
+	bin = workspace_is_binary(data, len);
+	if (!bin && eol_needs_normalizing(data, len)) {
+		if ((rc = eol_normalize(data, len, &norm, &eol)))
+			goto out;
+		data = norm.buf;
+		len = norm.len;
+	}
+	if ((rc = kv_project_stream(evkey, sizeof(evkey), ws->project)))
+		goto out;
+	snprintf(l16, sizeof(l16), "%lld", bin ? 0LL : (long long)cs_utf16_len(data, len));
+	snprintf(maxlen, sizeof(maxlen), "%lld", ws->events_maxlen);
+	snprintf(logmax, sizeof(logmax), "%lld", ws->log_max);
+	for (int attempt = 0; attempt < 8; attempt++) {
+		long long exp = expected;
+
+		strbuf_reset(&entry);
+		strbuf_reset(&env);
+		if (!bin) {
+			/* A text-to-text write is one update of the file's live history:
+			 * it needs the current length, and is then tied to that version. */
+			struct ws_doc d;
+
+			rc = workspace_doc_sync(ws, path, -1, false, false, &d);
+			if (!rc) {
+				if (expected >= 0 && d.version != expected) {
+					ws->reason = "the file has changed since the version given";
+					rc = COHORT_E_PRECONDITION;
+				} else {
+					exp = d.version;
+					rc = replace_update(ws, path, d.version + 1, d.len16, data, len,
+							    &entry, &env);
+				}
+			}
+			ws_doc_release(&d);
+			if (rc == COHORT_E_BINARY)
+				rc = 0; /* binary before: the history starts over */
+			if (rc)
+				goto out;
+		}
+		snprintf(ev, sizeof(ev), "%lld", exp);
+		argv[0] = path;
+		argv[1] = data;
+		argv[2] = bin ? "1" : "0";
+		argv[3] = ctype ? ctype : "";
+		argv[4] = ev;
+		argv[5] = u64s(mf, ws->limits.max_file);
+		argv[6] = u64s(mp, ws->limits.max_project);
+		argv[7] = l16;
+		argv[8] = eol_name(eol);
+		argv[9] = entry.buf ? entry.buf : "";
+		argv[10] = evkey;
+		argv[11] = maxlen;
+		argv[12] = env.buf ? env.buf : "";
+		argv[13] = logmax;
+		for (int i = 0; i < 14; i++)
+			lens[i] = i == 1 ? len : i == 9 ? entry.len : i == 12 ? env.len : strlen(argv[i]);
+		rc = run(ws, S_REPLACE, 14, argv, lens, &r);
+		if (rc != COHORT_E_PRECONDITION || expected >= 0)
+			break;
+		/* Someone else wrote between our read and this write: once more. */
+	}
+	if (rc)
+		goto out;
 	if (version)
 		*version = int_at(r, 1);
+out:
 	rconn_reply_free(r);
-	return 0;
+	strbuf_release(&norm);
+	strbuf_release(&entry);
+	strbuf_release(&env);
+	return rc;
 }
 
 int workspace_rename(struct workspace *ws, const char *from, const char *to, unsigned flags,
@@ -774,7 +1105,7 @@ int workspace_cursor_set(struct workspace *ws, const char *path, long long user,
 	int rc;
 
 	if (n == 0 || n > WS_CURSOR_MAX || !utf8_valid(cursor, n)) {
-		ws->reason = "cursor must be 1 to 255 bytes of UTF-8";
+		ws->reason = "cursor must be 1 to 4096 bytes of UTF-8";
 		return COHORT_E_FIELD;
 	}
 	if ((rc = cursor_run(ws, path, user, cursor, &r)))
@@ -805,6 +1136,7 @@ int workspace_import(struct workspace *ws, const struct ws_item *items, size_t n
 {
 	char mf[24], mp[24], me[24];
 	const char **argv = NULL;
+	struct strbuf *norm = NULL;
 	size_t *lens = NULL, tl = tag ? strlen(tag) : 0;
 	redisReply *r = NULL;
 	int rc;
@@ -819,9 +1151,10 @@ int workspace_import(struct workspace *ws, const struct ws_item *items, size_t n
 		ws->reason = "the project would exceed its file count limit";
 		return COHORT_E_LIMIT;
 	}
-	argv = malloc((4 + 4 * n) * sizeof(*argv));
-	lens = malloc((4 + 4 * n) * sizeof(*lens));
-	if (!argv || !lens) {
+	argv = malloc((4 + 5 * n) * sizeof(*argv));
+	lens = malloc((4 + 5 * n) * sizeof(*lens));
+	norm = calloc(n ? n : 1, sizeof(*norm));
+	if (!argv || !lens || !norm) {
 		rc = COHORT_E_NOMEM;
 		goto out;
 	}
@@ -835,18 +1168,33 @@ int workspace_import(struct workspace *ws, const struct ws_item *items, size_t n
 		const struct ws_item *it = &items[i];
 		bool dir = it->kind == WS_DIR;
 
+		const char **a = argv + 4 + 5 * i;
+		size_t *l = lens + 4 + 5 * i;
+		enum eol_style eol = EOL_LF;
+		bool bin;
+
 		if ((rc = check_path(ws, it->path)))
 			goto out;
-		argv[4 + 4 * i] = it->path;
-		lens[4 + 4 * i] = strlen(it->path);
-		argv[5 + 4 * i] = dir ? "d" : "f";
-		lens[5 + 4 * i] = 1;
-		argv[6 + 4 * i] = dir || !it->data ? "" : it->data;
-		lens[6 + 4 * i] = dir ? 0 : it->len;
-		argv[7 + 4 * i] = !dir && workspace_is_binary(argv[6 + 4 * i], lens[6 + 4 * i]) ? "1" : "0";
-		lens[7 + 4 * i] = 1;
+		a[0] = it->path;
+		l[0] = strlen(it->path);
+		a[1] = dir ? "d" : "f";
+		l[1] = 1;
+		a[2] = dir || !it->data ? "" : it->data;
+		l[2] = dir ? 0 : it->len;
+		bin = !dir && workspace_is_binary(a[2], l[2]);
+		if (!dir && !bin && eol_needs_normalizing(a[2], l[2])) {
+			strbuf_init(&norm[i], l[2] + 1);
+			if ((rc = eol_normalize(a[2], l[2], &norm[i], &eol)))
+				goto out;
+			a[2] = norm[i].buf;
+			l[2] = norm[i].len;
+		}
+		a[3] = bin ? "1" : "0";
+		l[3] = 1;
+		a[4] = eol_name(eol);
+		l[4] = strlen(a[4]);
 	}
-	rc = run(ws, S_IMPORT, (int)(4 + 4 * n), argv, lens, &r);
+	rc = run(ws, S_IMPORT, (int)(4 + 5 * n), argv, lens, &r);
 	if (rc == 1) {
 		rc = 0; /* imported before (maybe by a concurrent request): nothing to do */
 		goto out;
@@ -855,7 +1203,165 @@ int workspace_import(struct workspace *ws, const struct ws_item *items, size_t n
 		*imported = (size_t)int_at(r, 1);
 out:
 	rconn_reply_free(r);
+	for (size_t i = 0; norm && i < n; i++)
+		strbuf_release(&norm[i]);
+	free(norm);
 	free(argv);
 	free(lens);
+	return rc;
+}
+
+void ws_doc_release(struct ws_doc *d)
+{
+	if (!d)
+		return;
+	rconn_reply_free(d->reply);
+	free(d->entry);
+	free(d->entry_len);
+	memset(d, 0, sizeof(*d));
+}
+
+static long long str_ll(const redisReply *e)
+{
+	long long v = 0;
+
+	if (e->type == REDIS_REPLY_INTEGER)
+		return e->integer;
+	if (e->type == REDIS_REPLY_STRING && sscanf(e->str, "%lld", &v) != 1)
+		v = 0;
+	return v;
+}
+
+int workspace_doc_sync(struct workspace *ws, const char *path, long long from, bool snapshot,
+		       bool last_id, struct ws_doc *out)
+{
+	char f[24], evkey[KV_KEY_MAX] = "";
+	const char *argv[4] = { path, f, snapshot ? "1" : "0", evkey };
+	redisReply *r = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = check_path(ws, path)))
+		return rc;
+	if (last_id && (rc = kv_project_stream(evkey, sizeof(evkey), ws->project)))
+		return rc;
+	snprintf(f, sizeof(f), "%lld", from < 0 ? -1LL : from);
+	if ((rc = run(ws, S_DOC_SYNC, 4, argv, NULL, &r)))
+		return rc;
+	if (r->elements < 10) {
+		rc = COHORT_E_REDIS;
+		goto out;
+	}
+	for (size_t i = 1; i < r->elements; i++) {
+		if (r->element[i]->type != REDIS_REPLY_STRING && r->element[i]->type != REDIS_REPLY_INTEGER) {
+			rc = COHORT_E_REDIS;
+			goto out;
+		}
+	}
+	out->fid = str_ll(r->element[1]);
+	out->version = str_ll(r->element[2]);
+	out->base = str_ll(r->element[3]);
+	out->len16 = str_ll(r->element[4]);
+	out->crlf = r->element[5]->type == REDIS_REPLY_STRING &&
+		    eol_parse(r->element[5]->str, r->element[5]->len) == EOL_CRLF;
+	out->size = (uint64_t)str_ll(r->element[6]);
+	if (snapshot && r->element[7]->type == REDIS_REPLY_STRING) {
+		out->snapshot = r->element[7]->str;
+		out->snapshot_len = r->element[7]->len;
+	}
+	if (r->element[8]->type == REDIS_REPLY_STRING)
+		snprintf(out->last_id, sizeof(out->last_id), "%s", r->element[8]->str);
+	out->first = str_ll(r->element[9]);
+	out->n = r->elements - 10;
+	if (out->n) {
+		out->entry = calloc(out->n, sizeof(*out->entry));
+		out->entry_len = calloc(out->n, sizeof(*out->entry_len));
+		if (!out->entry || !out->entry_len) {
+			rc = COHORT_E_NOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < out->n; i++) {
+			out->entry[i] = r->element[10 + i]->str;
+			out->entry_len[i] = r->element[10 + i]->len;
+		}
+	}
+	out->reply = r;
+	r = NULL;
+out:
+	rconn_reply_free(r);
+	if (rc)
+		ws_doc_release(out);
+	return rc;
+}
+
+int workspace_doc_commit(struct workspace *ws, const char *path, long long fid, long long expected,
+			 uint64_t size, int64_t len16, size_t n, const char *const *entries,
+			 const size_t *entry_lens, const char *const *envelopes,
+			 const size_t *envelope_lens)
+{
+	char sfid[24], exp[24], ssize[24], slen[24], mf[24], mp[24], evkey[KV_KEY_MAX], maxlen[24],
+		logmax[24], sn[24];
+	const char **argv = malloc((11 + 2 * n) * sizeof(*argv));
+	size_t *lens = malloc((11 + 2 * n) * sizeof(*lens));
+	redisReply *r = NULL;
+	int rc;
+
+	if (!argv || !lens) {
+		rc = COHORT_E_NOMEM;
+		goto out;
+	}
+	if ((rc = check_path(ws, path)) || (rc = kv_project_stream(evkey, sizeof(evkey), ws->project)))
+		goto out;
+	snprintf(sfid, sizeof(sfid), "%lld", fid);
+	snprintf(exp, sizeof(exp), "%lld", expected);
+	snprintf(slen, sizeof(slen), "%lld", (long long)len16);
+	snprintf(maxlen, sizeof(maxlen), "%lld", ws->events_maxlen);
+	snprintf(logmax, sizeof(logmax), "%lld", ws->log_max);
+	snprintf(sn, sizeof(sn), "%zu", n);
+	argv[0] = path;
+	argv[1] = sfid;
+	argv[2] = exp;
+	argv[3] = u64s(ssize, size);
+	argv[4] = slen;
+	argv[5] = u64s(mf, ws->limits.max_file);
+	argv[6] = u64s(mp, ws->limits.max_project);
+	argv[7] = evkey;
+	argv[8] = maxlen;
+	argv[9] = logmax;
+	argv[10] = sn;
+	for (int i = 0; i < 11; i++)
+		lens[i] = strlen(argv[i]);
+	for (size_t i = 0; i < n; i++) {
+		argv[11 + i] = entries[i];
+		lens[11 + i] = entry_lens[i];
+		argv[11 + n + i] = envelopes[i];
+		lens[11 + n + i] = envelope_lens[i];
+	}
+	rc = run(ws, S_DOC_COMMIT, (int)(11 + 2 * n), argv, lens, &r);
+out:
+	rconn_reply_free(r);
+	free(argv);
+	free(lens);
+	return rc;
+}
+
+int workspace_doc_fold(struct workspace *ws, const char *path, long long fid, long long version,
+		       const char *text, size_t len)
+{
+	char sfid[24], sv[24];
+	const char *argv[4] = { path, sfid, sv, text };
+	size_t lens[4];
+	redisReply *r = NULL;
+	int rc;
+
+	if ((rc = check_path(ws, path)))
+		return rc;
+	snprintf(sfid, sizeof(sfid), "%lld", fid);
+	snprintf(sv, sizeof(sv), "%lld", version);
+	for (int i = 0; i < 3; i++)
+		lens[i] = strlen(argv[i]);
+	lens[3] = len;
+	rc = run(ws, S_DOC_FOLD, 4, argv, lens, &r);
+	rconn_reply_free(r);
 	return rc;
 }

@@ -43,8 +43,10 @@ struct strbuf;
 #define WS_DEFAULT_MAX_PROJECT ((uint64_t)512 << 20) /* 512 MiB per project */
 #define WS_DEFAULT_MAX_ENTRIES 10000                 /* files + directories */
 #define WS_CTYPE_MAX 127
-#define WS_CURSOR_MAX 255
+#define WS_CURSOR_MAX 4096
 #define WS_ANY_VERSION (-1LL)
+/* The client id of whole-file writes in the live-editing history. */
+#define WS_REST_CLIENT "rest"
 
 struct ws_limits {
 	uint64_t max_file;    /* bytes of one file */
@@ -64,6 +66,7 @@ struct ws_stat {
 	uint64_t size;      /* 0 for directories */
 	long long version;  /* 0 for directories */
 	bool binary;        /* not valid UTF-8, or contains NUL */
+	bool crlf;          /* text stored with "\n", served raw with "\r\n" (core/eol.h); set by reads */
 	char ctype[WS_CTYPE_MAX + 1];
 };
 
@@ -82,6 +85,12 @@ struct workspace {
 	long long project;
 	struct ws_limits limits;
 	const char *reason;
+	/* For the "update" events whole-file writes publish (core/collab.h);
+	 * the caller may set them after workspace_init. */
+	const char *actor_user;   /* NULL: the system */
+	int64_t ts_recv;          /* 0: now */
+	long long events_maxlen;  /* MAXLEN ~ of the project's stream */
+	long long log_max;        /* updates retained per file */
 	char k_tree[KV_KEY_MAX], k_meta[KV_KEY_MAX], k_info[KV_KEY_MAX];
 	char k_content[KV_KEY_MAX], k_cursor[KV_KEY_MAX];
 };
@@ -100,7 +109,9 @@ int workspace_create(struct workspace *ws, const char *path, enum ws_kind kind, 
 		     size_t len, const char *ctype, unsigned flags, struct ws_stat *st);
 
 /* Appends the file's content to content (bounded by the strbuf's max: LIMIT)
- * and fills *st, both from one atomic read. A directory is COHORT_E_CONFLICT. */
+ * and fills *st, both from one atomic read. A directory is COHORT_E_CONFLICT.
+ * The content is the file's current text (live edits included) with its
+ * original line breaks restored: the bytes a download gives. */
 int workspace_read(struct workspace *ws, const char *path, struct strbuf *content,
 		   struct ws_stat *st);
 
@@ -108,6 +119,9 @@ int workspace_read(struct workspace *ws, const char *path, struct strbuf *conten
 int workspace_stat(struct workspace *ws, const char *path, struct ws_stat *st);
 
 /* Replaces a file's whole content if its version is still expected
+ * (text is stored with "\n" line breaks, core/eol.h). For a text file this is
+ * one update of the live-editing history (client id "rest"), published as an
+ * "update" event in the same atomic step
  * (WS_ANY_VERSION: unconditionally); a stale version is
  * COHORT_E_PRECONDITION. ctype NULL keeps the stored one. *version (may be
  * NULL) receives the new version. */
@@ -158,5 +172,54 @@ struct ws_item {
  * *imported (may be NULL) receives the number of entries written. */
 int workspace_import(struct workspace *ws, const struct ws_item *items, size_t n, const char *tag,
 		     size_t *imported);
+
+/*
+ * Live-editing storage, used by core/collab.c (the algorithm lives there).
+ * Versions: the file's version counts accepted updates; its log retains the
+ * most recent ones as "<clientID> <change set JSON>" strings; the content key
+ * holds the text at version `base` (a snapshot), and the text at the current
+ * version is the snapshot with the log entries after `base` applied.
+ */
+struct ws_doc {
+	long long fid;
+	long long version; /* current */
+	long long base;    /* version of the snapshot */
+	int64_t len16;     /* UTF-16 length at the current version */
+	bool crlf;
+	uint64_t size;     /* bytes at the current version */
+	const char *snapshot; /* when asked for; points into the reply */
+	size_t snapshot_len;
+	char last_id[48];  /* newest id of the project's stream, when asked for */
+	long long first;   /* version of entry[0] */
+	size_t n;          /* entries for versions first .. first + n - 1 */
+	const char **entry;
+	size_t *entry_len;
+	void *reply;       /* owns the strings */
+};
+
+/* Reads a text file's editing state: the log entries after version from
+ * (from < 0: none) and, with snapshot, the snapshot and every entry after
+ * it too. With last_id, the project stream's newest id, read in the same
+ * atomic step. COHORT_E_BINARY for a binary file, COHORT_E_GONE when from
+ * is older than the retained log. Release with ws_doc_release. */
+int workspace_doc_sync(struct workspace *ws, const char *path, long long from, bool snapshot,
+		       bool last_id, struct ws_doc *out);
+void ws_doc_release(struct ws_doc *d);
+/* Appends n updates (entries[i] in the log form, envelopes[i] the stored
+ * event of update expected + 1 + i) if the file is still fid at version
+ * expected (else COHORT_E_PRECONDITION), with the new size and length, and
+ * publishes the envelopes — one atomic step. */
+int workspace_doc_commit(struct workspace *ws, const char *path, long long fid, long long expected,
+			 uint64_t size, int64_t len16, size_t n, const char *const *entries,
+			 const size_t *entry_lens, const char *const *envelopes,
+			 const size_t *envelope_lens);
+/* Stores text as the snapshot at version (a no-op unless newer than the
+ * current snapshot and the file is still fid). */
+int workspace_doc_fold(struct workspace *ws, const char *path, long long fid, long long version,
+		       const char *text, size_t len);
+/* The stored "update" event of one update (data {clientID, changes}). */
+int workspace_update_envelope(const struct workspace *ws, const char *path, long long version,
+			      const char *client, const char *changes, size_t changes_len,
+			      struct strbuf *out);
 
 #endif

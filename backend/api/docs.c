@@ -1,0 +1,390 @@
+/*
+ * docs.c — live editing over REST (docs/protocol.md section 9): get a
+ * document, push updates, pull (long-poll) updates, cursors, sync proof.
+ * The authority is core/collab.c; this file only speaks HTTP.
+ */
+#include "api/docs.h"
+#include "api/query.h"
+#include "api/request.h"
+#include "api/worker.h"
+#include "api/wsreq.h"
+#include "core/collab.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "core/event.h"
+#include "core/json.h"
+#include "core/jsonw.h"
+#include "core/kv.h"
+#include "core/log.h"
+#include "core/num.h"
+#include "core/rconn.h"
+#include "core/strbuf.h"
+#include "core/workspace.h"
+
+#include <hiredis/hiredis.h>
+#include <json-c/json.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CURSOR_RANGES_MAX 32
+#define PULL_WAIT_MAX_S 30
+
+/* Cursor colours for project files: a user's colour is fixed by their id, so
+ * every screen shows the same one (rooms assign theirs, issue 6). */
+static const char *const palette[] = {
+	"#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#46a1a8",
+	"#f032e6", "#7a9a01", "#c2185b", "#008080", "#9a6324", "#800000",
+};
+
+/* Long-polls waiting at once in this process; beyond the bound a pull
+ * answers at once (the client simply asks again). */
+static atomic_int waiting;
+
+static int doc_fail(struct response *res, const struct workspace *ws, const char *err, int rc)
+{
+	if (err && err[0])
+		response_detail(res, "%s", err);
+	else if (ws->reason)
+		response_detail(res, "%s", ws->reason);
+	return rc;
+}
+
+static int query_ll(struct request *req, struct response *res, const char *name, bool required,
+		    long long min, long long max, long long *out)
+{
+	const struct query *q;
+	const char *v;
+	long n;
+	int err = request_query(req, &q);
+
+	if (err)
+		return err;
+	v = query_get(q, name);
+	if (!v) {
+		if (!required)
+			return 0;
+		response_detail(res, "the query parameter %s is required", name);
+		return COHORT_E_FIELD;
+	}
+	if (parse_long(v, &n) || n < min || n > max) {
+		response_detail(res, "%s must be an integer from %lld to %lld", name, min, max);
+		return COHORT_E_FIELD;
+	}
+	*out = n;
+	return 0;
+}
+
+/* The stored cursors of the file, as a JSON array of their objects. */
+static int render_cursors(struct request *req, long long fid, struct jsonw *w)
+{
+	char key[KV_KEY_MAX];
+	const char *argv[2] = { "HGETALL", key };
+	redisReply *r = NULL;
+	int err = kv_ws_cursors(key, sizeof(key), req->project.id, fid);
+
+	if (!err)
+		err = rconn_cmd(req->worker->redis, &r, 2, argv, NULL);
+	jsonw_arr(w, "cursors");
+	for (size_t i = 0; !err && r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
+		const redisReply *v = r->element[i + 1];
+
+		if (v->type == REDIS_REPLY_STRING && v->len && v->str[0] == '{')
+			jsonw_raw(w, NULL, v->str, v->len); /* stored by doc_cursor, already JSON */
+	}
+	jsonw_end(w);
+	rconn_reply_free(r);
+	return err;
+}
+
+int doc_get(struct request *req, struct response *res)
+{
+	char path[PATH_BUF];
+	struct workspace ws;
+	struct collab_doc d;
+	struct strbuf text = STRBUF_INIT;
+	struct jsonw w;
+	int err = query_path(req, res, "path", false, path);
+
+	if (err)
+		return err;
+	ws_open(req, &ws);
+	strbuf_init(&text, STRBUF_DEFAULT_MAX);
+	jsonw_init(&w);
+	err = collab_get(&ws, path, &text, true, &d);
+	if (err) {
+		err = ws_fail(res, &ws, err);
+		goto out;
+	}
+	jsonw_obj(&w, NULL);
+	jsonw_str(&w, "path", path);
+	jsonw_int(&w, "version", d.version);
+	jsonw_strn(&w, "text", text.buf ? text.buf : "", text.len);
+	jsonw_str(&w, "sum", d.sum);
+	jsonw_str(&w, "eol", d.crlf ? "crlf" : "lf");
+	err = render_cursors(req, d.fid, &w);
+	jsonw_end(&w);
+	if (!err)
+		err = response_jsonw(res, 200, &w);
+out:
+	jsonw_release(&w);
+	strbuf_release(&text);
+	return err;
+}
+
+int doc_push(struct request *req, struct response *res)
+{
+	static const char *const keys[] = { "version", "updates", NULL };
+	char path[PATH_BUF], why[256] = "";
+	struct workspace ws;
+	struct collab_push_result pr;
+	struct json_object *root = NULL, *updates = NULL;
+	const char *unknown;
+	long long version;
+	struct jsonw w;
+	int err = query_path(req, res, "path", false, path);
+
+	if (err)
+		return err;
+	if ((err = request_json(req, res, &root)))
+		return err;
+	if (json_only_keys(root, keys, &unknown)) {
+		response_detail(res, "unknown field %s", unknown);
+		err = COHORT_E_FIELD;
+		goto out;
+	}
+	if ((err = json_get_int(root, "version", true, 0, (1LL << 53), &version))) {
+		response_detail(res, "version must be a non-negative integer");
+		goto out;
+	}
+	json_object_object_get_ex(root, "updates", &updates);
+	ws_open(req, &ws);
+	err = collab_push(&ws, path, version, updates, &pr, why, sizeof(why));
+	if (err) {
+		err = doc_fail(res, &ws, why, err);
+		goto out;
+	}
+	jsonw_init(&w);
+	jsonw_obj(&w, NULL);
+	jsonw_int(&w, "version", pr.version);
+	jsonw_int(&w, "accepted", (int64_t)pr.accepted);
+	jsonw_int(&w, "skipped", (int64_t)pr.skipped);
+	jsonw_end(&w);
+	err = response_jsonw(res, 200, &w);
+	jsonw_release(&w);
+out:
+	json_put(root);
+	return err;
+}
+
+int doc_pull(struct request *req, struct response *res)
+{
+	char path[PATH_BUF];
+	struct workspace ws;
+	long long since = 0, wait = 0;
+	int err = query_path(req, res, "path", false, path);
+	bool counted = false;
+
+	if (!err)
+		err = query_ll(req, res, "since", true, 0, 1LL << 53, &since);
+	if (!err)
+		err = query_ll(req, res, "wait", false, 0, PULL_WAIT_MAX_S, &wait);
+	if (err)
+		return err;
+	if (wait > 0) {
+		/* Keep at least two workers free of long-polls. */
+		int limit = req->cfg->api_threads > 2 ? req->cfg->api_threads - 2 : 0;
+
+		if (atomic_fetch_add(&waiting, 1) >= limit)
+			wait = 0;
+		counted = true;
+	}
+	ws_open(req, &ws);
+	strbuf_reset(&res->body);
+	err = collab_pull(&ws, path, since, (int)wait * 1000, &res->body);
+	if (counted)
+		atomic_fetch_sub(&waiting, 1);
+	if (err) {
+		strbuf_reset(&res->body);
+		return ws_fail(res, &ws, err);
+	}
+	res->status = 200;
+	res->content_type = "application/json";
+	return 0;
+}
+
+int doc_sum(struct request *req, struct response *res)
+{
+	char path[PATH_BUF], sum[COLLAB_SUM_HEX];
+	struct workspace ws;
+	long long version = 0, current = 0;
+	struct jsonw w;
+	int err = query_path(req, res, "path", false, path);
+
+	if (!err)
+		err = query_ll(req, res, "version", true, 0, 1LL << 53, &version);
+	if (err)
+		return err;
+	ws_open(req, &ws);
+	err = collab_sum(&ws, path, version, sum, &current);
+	jsonw_init(&w);
+	jsonw_obj(&w, NULL);
+	if (err == COHORT_E_CONFLICT) {
+		response_detail(res, "the file is at version %lld", current);
+		jsonw_release(&w);
+		return err;
+	}
+	if (err) {
+		jsonw_release(&w);
+		return ws_fail(res, &ws, err);
+	}
+	jsonw_int(&w, "version", version);
+	jsonw_str(&w, "sum", sum);
+	jsonw_end(&w);
+	err = response_jsonw(res, 200, &w);
+	jsonw_release(&w);
+	return err;
+}
+
+static int publish_cursor(struct request *req, const char *path, long long version,
+			  const char *client, const char *data)
+{
+	char key[KV_KEY_MAX], scope[40], project[24], maxlen[24];
+	struct strbuf stored = STRBUF_INIT;
+	redisReply *r = NULL;
+	struct event ev = {
+		.type = "cursor",
+		.project = project,
+		.stream = scope,
+		.file = path,
+		.version = version,
+		.actor_user = req->who.login,
+		.actor_client = client,
+		.ts_recv = req->recv_wall_us,
+		.data_json = data,
+	};
+	int err;
+
+	snprintf(project, sizeof(project), "%lld", (long long)req->project.id);
+	snprintf(scope, sizeof(scope), "project:%lld", (long long)req->project.id);
+	snprintf(maxlen, sizeof(maxlen), "%ld", req->cfg->events_maxlen);
+	ev.ts_pub = req->recv_wall_us;
+	strbuf_init(&stored, EVENT_DATA_MAX * 2);
+	err = kv_project_stream(key, sizeof(key), req->project.id);
+	if (!err)
+		err = event_encode_stored(&stored, &ev);
+	if (!err) {
+		const char *argv[] = { "XADD", key, "MAXLEN", "~", maxlen, "*", EVENT_FIELD, stored.buf };
+		size_t lens[] = { 4, strlen(key), 6, 1, strlen(maxlen), 1, strlen(EVENT_FIELD), stored.len };
+
+		err = rconn_cmd(req->worker->redis, &r, 8, argv, lens);
+	}
+	rconn_reply_free(r);
+	strbuf_release(&stored);
+	return err;
+}
+
+/* Validates {anchor, head} ranges into w; positions at most len. */
+static int cursor_ranges(struct response *res, struct json_object *arr, int64_t len, long long main,
+			 struct jsonw *w)
+{
+	size_t n = arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+
+	if (n == 0 || n > CURSOR_RANGES_MAX || main < 0 || (size_t)main >= n) {
+		response_detail(res, "ranges must hold 1 to %d ranges and main must index one of them",
+				CURSOR_RANGES_MAX);
+		return COHORT_E_FIELD;
+	}
+	jsonw_arr(w, "ranges");
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *r = json_object_array_get_idx(arr, i);
+		long long a, h;
+
+		if (!json_object_is_type(r, json_type_object) ||
+		    json_get_int(r, "anchor", true, 0, len, &a) || json_get_int(r, "head", true, 0, len, &h)) {
+			response_detail(res, "each range needs anchor and head from 0 to the document's length (%lld)",
+					(long long)len);
+			return COHORT_E_RANGE;
+		}
+		jsonw_obj(w, NULL);
+		jsonw_int(w, "anchor", a);
+		jsonw_int(w, "head", h);
+		jsonw_end(w);
+	}
+	jsonw_end(w);
+	return 0;
+}
+
+int doc_cursor(struct request *req, struct response *res)
+{
+	static const char *const keys[] = { "version", "ranges", "main", "clientID", NULL };
+	char path[PATH_BUF], user[24];
+	struct workspace ws;
+	struct ws_doc d;
+	struct json_object *root = NULL, *ranges = NULL;
+	const char *unknown, *client;
+	size_t cl;
+	long long version, main = 0;
+	struct jsonw w;
+	int err = query_path(req, res, "path", false, path);
+
+	memset(&d, 0, sizeof(d));
+	jsonw_init(&w);
+	if (err)
+		goto out;
+	if ((err = request_json(req, res, &root)))
+		goto out;
+	if (json_only_keys(root, keys, &unknown)) {
+		response_detail(res, "unknown field %s", unknown);
+		err = COHORT_E_FIELD;
+		goto out;
+	}
+	if (json_get_int(root, "version", true, 0, 1LL << 53, &version) ||
+	    json_get_int(root, "main", false, 0, CURSOR_RANGES_MAX, &main) ||
+	    json_get_str(root, "clientID", true, COLLAB_CLIENT_MAX, &client, &cl) ||
+	    !collab_client_ok(client, cl)) {
+		response_detail(res, "version, clientID (1 to 64 of [A-Za-z0-9_-]) and ranges are required");
+		err = COHORT_E_FIELD;
+		goto out;
+	}
+	json_object_object_get_ex(root, "ranges", &ranges);
+	ws_open(req, &ws);
+	if ((err = workspace_doc_sync(&ws, path, -1, false, false, &d))) {
+		err = ws_fail(res, &ws, err);
+		goto out;
+	}
+	if (version > d.version) {
+		response_detail(res, "version is newer than the file's version (%lld)", d.version);
+		err = COHORT_E_RANGE;
+		goto out;
+	}
+	jsonw_obj(&w, NULL);
+	jsonw_strn(&w, "clientID", client, cl);
+	jsonw_int(&w, "version", version);
+	/* Positions of an older version are checked against today's length
+	 * plus nothing: a cursor is advisory, clients map or clamp it. */
+	if ((err = cursor_ranges(res, ranges, version == d.version ? d.len16 : (int64_t)1 << 53, main, &w)))
+		goto out;
+	jsonw_int(&w, "main", main);
+	jsonw_id(&w, "user", req->who.user_id);
+	jsonw_str(&w, "login", req->who.login);
+	jsonw_str(&w, "name", req->me.id && req->me.nickname[0] ? req->me.nickname : req->who.login);
+	jsonw_str(&w, "color", palette[(unsigned long long)req->who.user_id % (sizeof(palette) / sizeof(palette[0]))]);
+	jsonw_end(&w);
+	if ((err = jsonw_finish(&w)))
+		goto out;
+	snprintf(user, sizeof(user), "%lld", (long long)req->who.user_id);
+	if (w.sb.len <= WS_CURSOR_MAX && workspace_cursor_set(&ws, path, req->who.user_id, w.sb.buf)) {
+		err = ws_fail(res, &ws, COHORT_E_NOTFOUND);
+		goto out;
+	}
+	if ((err = publish_cursor(req, path, version, client, w.sb.buf)))
+		goto out;
+	res->status = 204;
+out:
+	ws_doc_release(&d);
+	jsonw_release(&w);
+	json_put(root);
+	return err;
+}
