@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# make bench: starts a private cohort (Redis, cohort-stream, nginx on free
-# 127.0.0.1 ports in a temp dir, through tests/integ/lib/cluster-cli.mjs),
-# runs the default cohort-bench scenarios against it, and writes
+# make bench: starts a private cohort (Redis, cohort-api, cohort-stream, the
+# hello-fcgi baseline and nginx on free 127.0.0.1 ports in a temp dir, through
+# tests/integ/lib/cluster-cli.mjs), runs the default cohort-bench scenarios
+# against it (SSE fanout first, then the REST files scenarios), and writes
 # var/bench/<scenario>.json, var/bench/summary.txt and var/bench/report.html.
 # Every process is stopped by PID at the end, also on failure or Ctrl-C.
 #
@@ -36,7 +37,7 @@ kill_leftovers() {
   for name in "${!PIDS[@]}"; do
     pid=${PIDS[$name]}
     [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || continue
-    if tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -e cohort-stream -e cohort-api -e redis-server -e nginx; then
+    if tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -e cohort-stream -e cohort-api -e redis-server -e nginx -e hello-fcgi; then
       log "stopping leftover $name (pid $pid)"
       kill -TERM "$pid" 2>/dev/null || true
       for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -77,7 +78,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT TERM
 
-for b in "$BENCH" "$BIN/cohort-stream" "$BIN/cohort"; do
+for b in "$BENCH" "$BIN/cohort-stream" "$BIN/cohort" "$BIN/cohort-api"; do
   [ -x "$b" ] || { log "missing $b (run make first)"; exit 1; }
 done
 command -v node >/dev/null || { log "node is required"; exit 1; }
@@ -110,8 +111,10 @@ wait_quiet() {
 
 # ---- cluster ---------------------------------------------------------------
 # Log at info: the harness default (debug) writes a line per connection.
-log "starting Redis, cohort-stream and nginx on free ports"
-COHORT_BIN_DIR=$BIN node tests/integ/lib/cluster-cli.mjs --no-api \
+# --hello-fcgi: the trivial FastCGI responder the files scenario compares
+# cohort-api with, behind the same nginx at /bench/hello.
+log "starting Redis, cohort-api, cohort-stream, hello-fcgi and nginx on free ports"
+COHORT_BIN_DIR=$BIN node tests/integ/lib/cluster-cli.mjs --hello-fcgi \
   --env COHORT_LOG_LEVEL=info >"$WORK/cluster.json" 2>"$WORK/cluster.err" &
 CLUSTER_PID=$!
 for _ in $(seq 600); do
@@ -128,7 +131,7 @@ field() { node -e 'const c = JSON.parse(require("fs").readFileSync(process.argv[
 URL=$(field url)
 DIRECT=$(field streamUrls.0)
 REDIS_PORT=$(field redisPort)
-for name in redis stream0 nginx; do PIDS[$name]=$(field "pids.$name"); done
+for name in redis stream0 nginx api hello; do PIDS[$name]=$(field "pids.$name"); done
 STREAM_PID=${PIDS[stream0]}
 log "nginx $URL, streamer $DIRECT (pid $STREAM_PID), Redis 127.0.0.1:$REDIS_PORT"
 
@@ -196,6 +199,64 @@ for via in nginx direct; do
     --rate 1000 --warmup 2 --duration 15 --payload 100 \
     --target 'p50_ms<=1' --target 'p99_ms<=5' --target 'lost==0' --target 'errors==0'
 done
+
+# 4. Files (issue 4): the REST API through nginx with a Bearer token. The
+# cohort CLI acts on the cluster's database with the cluster's settings.
+mapfile -d '' CLUSTER_ENV < <(node -e 'const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); for (const [k, v] of Object.entries(c.env)) process.stdout.write(`${k}=${v}\0`)' "$WORK/cluster.json")
+cohort_cli() { env "${CLUSTER_ENV[@]}" "$BIN/cohort" "$@"; }
+jget() { node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(process.argv[1].split(".").reduce((o, k) => o?.[k], JSON.parse(s)) ?? ""))' "$1"; }
+
+# A teacher with one project per scenario (a project belongs to a lesson and
+# a participant); the token goes to a file only this user can read.
+files_setup() {
+  local course teacher l1 l2
+  cohort_cli user-create bench "Bench" >/dev/null || return 1
+  course=$(cohort_cli course-create --owner bench "Bench course") || return 1
+  teacher=$(jget teacher.id <<<"$course")
+  l1=$(cohort_cli lesson-create "$(jget course.id <<<"$course")" "read4k" | jget lesson.id) || return 1
+  l2=$(cohort_cli lesson-create "$(jget course.id <<<"$course")" "list2000" | jget lesson.id) || return 1
+  P_READ=$(cohort_cli project-ensure "$l1" "$teacher" | jget project.id) || return 1
+  P_LIST=$(cohort_cli project-ensure "$l2" "$teacher" | jget project.id) || return 1
+  (umask 077; cohort_cli mint-token bench --ttl 3600 | jget token >"$WORK/token") || return 1
+  [ -n "$P_READ" ] && [ -n "$P_LIST" ] && [ -s "$WORK/token" ]
+}
+
+run_files() {
+  local name=$1 scenario=$2; shift 2
+  wanted "$name" || return 0
+  wait_quiet
+  log "scenario $name"
+  rm -f "$OUT/$name.json"
+  if "$BENCH" files "$scenario" --name "$name" --out "$OUT/$name.json" --url "$URL" \
+      --token-file "$WORK/token" --cpu-pid "api=${PIDS[api]}" --cpu-pid "nginx=${PIDS[nginx]}" \
+      --cpu-pid "redis=${PIDS[redis]}" --cpu-pid "hello=${PIDS[hello]}" "$@" | tee -a "$OUT/summary.txt"; then
+    RESULTS+=("$OUT/$name.json")
+  else
+    log "scenario $name failed to run"
+    [ -s "$OUT/$name.json" ] && RESULTS+=("$OUT/$name.json")
+    FAILED=1
+  fi
+  echo >>"$OUT/summary.txt"
+}
+
+if wanted files-read4k || wanted files-list2000; then
+  if files_setup; then
+    # GET of a 4 KiB file against GET of hello-fcgi's fixed body, same client,
+    # same nginx, same token header; 8 connections = the hello responder's
+    # threads (api.threads), alternating 3 x 5 s on each side.
+    run_files files-read4k read4k --project "$P_READ" --connections 8 --rounds 3 \
+      --duration 5 --warmup 1 --size 4096 \
+      --target 'ratio>=0.7' --target 'errors==0'
+    # The tree of a project of 2,000 files (created through the API first),
+    # one request at a time for 10 s.
+    run_files files-list2000 list2000 --project "$P_LIST" --files 2000 --connections 1 \
+      --duration 10 --warmup 1 \
+      --target 'p99_ms<=10' --target 'errors==0'
+  else
+    log "files setup (user, course, lessons, projects, token through the cohort CLI) failed"
+    FAILED=1
+  fi
+fi
 
 # ---- report ----------------------------------------------------------------
 if [ ${#RESULTS[@]} -gt 0 ]; then
