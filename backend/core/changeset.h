@@ -19,6 +19,15 @@
  * a position splits a surrogate pair, COHORT_E_LIMIT over a size bound,
  * COHORT_E_NOMEM. err/errlen (errlen may be 0) get one sentence.
  *
+ * Stricter than CodeMirror, on purpose: lengths are JSON integers up to
+ * 2^53-1 (no 1.0, 1e2, or negative numbers; sums beyond it are
+ * COHORT_E_LIMIT); an inserted line may not contain "\n" (Text lines never
+ * do) or "\r"; cs_parse refuses an escaped unpaired surrogate ("\ud83d"),
+ * which json-c would silently turn into U+FFFD (cs_from_json gets the tree
+ * after that and cannot tell); any section boundary inside a surrogate pair
+ * is refused by cs_apply, even between two retained stretches, and so is a
+ * compose that keeps half of an inserted astral character (COHORT_E_RANGE).
+ *
  * Thread-safe: no global state. Free functions accept NULL.
  */
 #ifndef COHORT_CHANGESET_H
@@ -49,7 +58,9 @@ int64_t cs_len(const struct changeset *cs);
 int64_t cs_new_len(const struct changeset *cs);
 /* Total bytes of inserted text (UTF-8), for size limits before applying. */
 size_t cs_insert_bytes(const struct changeset *cs);
-/* True when the change set changes nothing. */
+/* True when the change set changes nothing, in CodeMirror's sense
+ * (ChangeSet.empty: no sections, or one unchanged stretch; the
+ * non-canonical [2, 3] is not "empty" there, and map/compose treat it so). */
 bool cs_empty(const struct changeset *cs);
 
 /* Length of UTF-8 text in UTF-16 code units (text must be valid UTF-8). */
@@ -63,13 +74,19 @@ int cs_apply(const struct changeset *cs, const char *doc, size_t doclen, struct 
 
 /* *out = a.map(b, before): a rebased over b (both on the same document);
  * before == true puts a's insertions before b's at equal positions, exactly
- * as ChangeSet.map. COHORT_E_RANGE when the lengths differ. */
+ * as ChangeSet.map. COHORT_E_RANGE when the lengths differ (checked first,
+ * even when b is empty) and wherever CodeMirror's mapSet throws on
+ * non-canonical input (e.g. a trailing zero-length retain: [5] over [5, 0]). */
 int cs_map(const struct changeset *a, const struct changeset *b, bool before,
 	   struct changeset **out);
-/* *out = a.compose(b): b must apply to a's result (cs_len(b) == cs_new_len(a)). */
+/* *out = a.compose(b): b must apply to a's result (cs_len(b) == cs_new_len(a)),
+ * else COHORT_E_RANGE; also when b would keep half of an astral character
+ * that a inserts. */
 int cs_compose(const struct changeset *a, const struct changeset *b, struct changeset **out);
 /* A change set that replaces a whole document of len units by text (for
- * whole-file writes). */
+ * whole-file writes): ChangeSet.of({from: 0, to: len, insert: text}).
+ * text must be valid UTF-8 without "\r" (COHORT_E_FIELD), at most
+ * CS_MAX_INSERT_BYTES (COHORT_E_LIMIT). */
 int cs_replace_all(int64_t len, const char *text, size_t textlen, struct changeset **out);
 struct changeset *cs_clone(const struct changeset *cs);
 void cs_free(struct changeset *cs);

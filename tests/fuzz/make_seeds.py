@@ -170,3 +170,22 @@ write("jwt", {
     "garbage": "a.b.c",
     "two_parts": "eyJhbGciOiJIUzI1NiJ9.e30",
 })
+
+# fuzz_changeset: a change set's JSON, optionally NUL and a document.
+write("changeset", {
+    "retain": "[3]\0abc",
+    "insert_lines": '[1,[0,"x","y"],2]\0abc',
+    "replace_astral": '[1,[2,"\u00e9"],1]\0a\U0001F600b'.encode(),
+    "split_pair": "[2,[0,\"x\"],2]\0a\U0001F600b".encode(),
+    "delete_all": "[[5]]",
+    "noncanonical": '[0,1,[0],[0,""],2,[1,""],0]',
+    "same_pos_inserts": '[[0,"a"],[0,"b"],2]\0xy',
+    "astral_insert": '[[0,"\\ud83d\\ude00\u4e2d"],1]\0z'.encode(),
+    "lone_surrogate": '[[0,"\\ud83d"]]',
+    "cr": '[[0,"a\\rb"]]',
+    "float": "[1.5]",
+    "negative": "[[-1]]",
+    "huge": "[99999999999999999999]",
+    "empty": "[]",
+    "not_array": '{"changes":[1]}',
+})

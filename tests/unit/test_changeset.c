@@ -424,6 +424,23 @@ static void test_mismatch(void **state)
 	assert_null(out);
 	assert_int_equal(cs_compose(c, a, &out), COHORT_E_RANGE);
 	assert_null(out);
+	/* CodeMirror's mapSet throws on a trailing zero-length retain in the
+	 * other set, and returns the set itself when the other one is "empty". */
+	{
+		struct changeset *five = P("[5]"), *five0 = P("[5, 0]");
+		struct strbuf sb = STRBUF_INIT;
+
+		assert_int_equal(cs_map(five, five0, false, &out), COHORT_E_RANGE);
+		assert_null(out);
+		assert_int_equal(cs_map(five0, five, true, &out), 0);
+		assert_int_equal(cs_to_json(out, &sb), 0);
+		assert_string_equal(sb.buf, "[5,0]");
+		cs_free(out);
+		out = NULL;
+		strbuf_release(&sb);
+		cs_free(five);
+		cs_free(five0);
+	}
 	/* Composing a set that keeps half of an inserted astral character. */
 	assert_int_equal(cs_compose(astral, split, &out), COHORT_E_RANGE);
 	assert_null(out);
