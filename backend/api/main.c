@@ -14,6 +14,7 @@
 #include "api/router.h"
 #include "api/routes.h"
 #include "api/server.h"
+#include "core/collab.h"
 #include "core/config.h"
 #include "core/err.h"
 #include "core/ids.h"
@@ -118,10 +119,12 @@ int main(int argc, char **argv)
 	log_info("started", LF_S("version", COHORT_VERSION), LF_S("listen", cfg.api_listen),
 		 LF_I("threads", cfg.api_threads), LF_I("max_body", cfg.api_max_body),
 		 LF_I("dev_events", cfg.dev_events));
+	collab_cache_limit((size_t)cfg.collab_cache_bytes);
 	if (server_run(&cfg, l.fd) == 0)
 		rc = 0;
 	log_info("stopped", LF_I("status", rc));
 out:
+	collab_cache_clear();
 	listener_close(&l);
 	config_release(&cfg);
 	return rc;

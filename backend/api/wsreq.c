@@ -24,6 +24,7 @@ void ws_open(struct request *req, struct workspace *ws)
 	ws->actor_user = req->who.login;
 	ws->ts_recv = req->recv_wall_us;
 	ws->events_maxlen = req->cfg->events_maxlen;
+	ws->log_max = req->cfg->collab_log_max;
 }
 
 /* The workspace's reason (when there is one) as the problem detail. */

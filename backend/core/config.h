@@ -33,6 +33,8 @@ struct cohort_config {
 	long files_max_file;
 	long files_max_project;
 	long files_max_entries;
+	long collab_log_max;
+	long collab_cache_bytes;
 	bool dev_events;
 
 	/* cohort-stream */
@@ -44,6 +46,7 @@ struct cohort_config {
 	int stream_max_conns;
 	int stream_catchup_batch;
 	int stream_auth_pending_max;
+	int stream_edit_pending_max;
 
 	/* authentication */
 	char *auth_secret_file;

@@ -177,6 +177,25 @@ const MATRIX = {
     req: async () => ({ path: `/api/v1/projects/${projectA}/move`, body: { from: await ownerFile(), to: uniq('moved-') } }),
   },
   project_archive: { expect: projRead, req: () => ({ path: `/api/v1/projects/${projectA}/archive?format=zip` }) },
+  // Live editing: reading, pulling, the sum and cursors need read access, pushing write access.
+  doc_get: { expect: projRead, req: async () => ({ path: `/api/v1/projects/${projectA}/doc?path=${await ownerFile()}` }) },
+  doc_push: {
+    expect: projWrite(200),
+    req: async () => ({
+      path: `/api/v1/projects/${projectA}/doc/updates?path=${await ownerFile()}`,
+      body: { version: 1, updates: [{ clientID: 'matrix', changes: [1, [0, '!']] }] },
+    }),
+  },
+  doc_pull: { expect: projRead, req: async () => ({ path: `/api/v1/projects/${projectA}/doc/updates?path=${await ownerFile()}&since=1` }) },
+  doc_sum: { expect: projRead, req: async () => ({ path: `/api/v1/projects/${projectA}/doc/sum?path=${await ownerFile()}&version=1` }) },
+  doc_cursor: {
+    expect: { ...projRead, read: 204, write: 204, owner: 204, teacher: 204, admin: 204 },
+    req: async () => ({
+      path: `/api/v1/projects/${projectA}/doc/cursor?path=${await ownerFile()}`,
+      method: 'PUT',
+      body: { version: 1, clientID: 'matrix', ranges: [{ anchor: 0, head: 1 }], main: 0 },
+    }),
+  },
 };
 
 function routeTable() {

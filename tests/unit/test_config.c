@@ -55,6 +55,8 @@ static const struct key_row {
 	K("files.max_file", "COHORT_FILES_MAX_FILE", T_LONG, files_max_file, "8388608", "1"),
 	K("files.max_project", "COHORT_FILES_MAX_PROJECT", T_LONG, files_max_project, "536870912", "1099511627776"),
 	K("files.max_entries", "COHORT_FILES_MAX_ENTRIES", T_LONG, files_max_entries, "10000", "10000000"),
+	K("collab.log_max", "COHORT_COLLAB_LOG_MAX", T_LONG, collab_log_max, "1000", "50"),
+	K("collab.cache_bytes", "COHORT_COLLAB_CACHE_BYTES", T_LONG, collab_cache_bytes, "67108864", "1048576"),
 	K("api.dev_events", "COHORT_API_DEV_EVENTS", T_BOOL, dev_events, "false", "true"),
 	K("stream.host", "COHORT_STREAM_HOST", T_STR, stream_host, "127.0.0.1", "0.0.0.0"),
 	K("stream.port", "COHORT_STREAM_PORT", T_INT, stream_port, "8081", "1"),
