@@ -24,6 +24,7 @@
 #include "core/err.h"
 #include "core/eol.h"
 #include "core/event.h"
+#include "core/num.h"
 #include "core/clock.h"
 #include "core/path.h"
 #include "core/rconn.h"
@@ -612,25 +613,50 @@ static int ancestors(const char *p, char buf[][PATH_BUF], const char **anc, size
 	return n;
 }
 
-/* Parses a meta value into st. */
+/* The decimal number after the spaces at v[*pos]; *pos moves past it. */
+static int meta_number(const char *v, size_t len, size_t *pos, uint64_t *out)
+{
+	size_t i = *pos, j;
+
+	while (i < len && v[i] == ' ')
+		i++;
+	for (j = i; j < len && v[j] >= '0' && v[j] <= '9'; j++)
+		;
+	if (j == i || (j < len && v[j] != ' ') || parse_u64n(v + i, j - i, out))
+		return COHORT_E_REDIS;
+	*pos = j;
+	return 0;
+}
+
+/* Parses a meta value ("d", or fmeta's "f <fid> <size> <version> <binary>
+ * <content type>") into st. By hand rather than with sscanf, which cost
+ * several microseconds per entry: most of a 2,000-file listing's C time. */
 static int parse_meta(const char *v, size_t len, struct ws_stat *st)
 {
-	unsigned long long fid, size;
-	long long ver;
-	int bin, off = 0;
+	uint64_t fid, size, ver, bin;
+	size_t pos = 1, n;
 
 	memset(st, 0, sizeof(*st));
 	if (len == 1 && v[0] == 'd') {
 		st->kind = WS_DIR;
 		return 0;
 	}
-	if (sscanf(v, "f %llu %llu %lld %d %n", &fid, &size, &ver, &bin, &off) != 4 || !off)
+	if (len < 2 || v[0] != 'f' || v[1] != ' ' || meta_number(v, len, &pos, &fid) ||
+	    meta_number(v, len, &pos, &size) || meta_number(v, len, &pos, &ver) ||
+	    ver > INT64_MAX || meta_number(v, len, &pos, &bin) || bin > INT32_MAX)
 		return COHORT_E_REDIS;
+	(void)fid;
+	while (pos < len && v[pos] == ' ')
+		pos++;
 	st->kind = WS_FILE;
 	st->size = size;
-	st->version = ver;
+	st->version = (long long)ver;
 	st->binary = bin == 1;
-	snprintf(st->ctype, sizeof(st->ctype), "%s", v + off);
+	n = strnlen(v + pos, len - pos);
+	if (n >= sizeof(st->ctype))
+		n = sizeof(st->ctype) - 1;
+	memcpy(st->ctype, v + pos, n);
+	st->ctype[n] = '\0';
 	return 0;
 }
 
