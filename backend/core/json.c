@@ -193,6 +193,13 @@ static int parse_text(const char *buf, size_t len, bool object_only, struct json
 		return COHORT_E_NOMEM;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, buf, (int)len);
+	if (!obj && !object_only && json_tokener_get_error(tok) == json_tokener_continue) {
+		/* A number or literal at the very end of the text: json-c waits
+		 * for a delimiter. The grammar is checked already; a NUL ends it. */
+		obj = json_tokener_parse_ex(tok, "", 1);
+		if (obj && json_tokener_get_error(tok) == json_tokener_success)
+			goto done;
+	}
 	if (!obj || json_tokener_get_error(tok) != json_tokener_success ||
 	    tok->char_offset != (int)len || (object_only && !json_object_is_type(obj, json_type_object))) {
 		/* Trailing whitespace after the object is fine; anything else is not. */
@@ -207,6 +214,7 @@ static int parse_text(const char *buf, size_t len, bool object_only, struct json
 			err = COHORT_E_JSON;
 		}
 	}
+done:
 	json_tokener_free(tok);
 	*out = obj;
 	return err;

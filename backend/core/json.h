@@ -16,8 +16,9 @@ struct json_object;
 /* Parses buf as one JSON object (strict, UTF-8 validated, depth-limited).
  * Errors: COHORT_E_UTF8, COHORT_E_JSON (also when the top level is not an object). */
 int json_parse_object(const char *buf, size_t len, struct json_object **out);
-/* The same checks for any top-level value (array, string, number, ...);
- * the literal null is refused (COHORT_E_JSON) since json-c has no object for it. */
+/* The same checks for any top-level value (array, string, number, true,
+ * false); the literal null is refused (COHORT_E_JSON) since json-c has no
+ * object for it. */
 int json_parse_value(const char *buf, size_t len, struct json_object **out);
 void json_put(struct json_object *o);
 

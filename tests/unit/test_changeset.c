@@ -294,6 +294,7 @@ static const struct bad_row bad_rows[] = {
 	{ "string", "\"abc\"", 0, COHORT_E_FIELD },
 	{ "null", "null", 0, COHORT_E_FIELD },
 	{ "true", "true", 0, COHORT_E_FIELD },
+	{ "bare number", "5", 0, COHORT_E_FIELD },
 	{ "negative retain", "[-1]", 0, COHORT_E_FIELD },
 	{ "negative delete", "[[-1]]", 0, COHORT_E_FIELD },
 	{ "float retain", "[1.5]", 0, COHORT_E_FIELD },

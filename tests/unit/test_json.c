@@ -6,6 +6,7 @@
 #include "core/err.h"
 #include "core/json.h"
 
+#include <json-c/json.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -233,6 +234,58 @@ static void test_exact_length(void **state)
 	free(p);
 	assert_int_equal(json_parse_object("{}xyz", 2, &o), 0);
 	json_put(o);
+}
+
+/* json_parse_value: any top-level value, with the same strictness. A number
+ * that ends the text must not need a delimiter after it. */
+static void test_parse_value(void **state)
+{
+	static const struct {
+		const char *text;
+		int rc;
+		const char *json; /* json-c's plain serialization when accepted */
+	} rows[] = {
+		{ "[1,[2,\"a\"]]", 0, "[1,[2,\"a\"]]" },
+		{ "5", 0, "5" },
+		{ " 7 ", 0, "7" },
+		{ "-0", 0, "0" },
+		{ "1.5", 0, "1.5" },
+		{ "true", 0, "true" },
+		{ "\"s\"", 0, "\"s\"" },
+		{ "{}", 0, "{}" },
+		{ "null", COHORT_E_JSON, NULL },
+		{ "5x", COHORT_E_JSON, NULL },
+		{ "1 2", COHORT_E_JSON, NULL },
+		{ "[1", COHORT_E_JSON, NULL },
+		{ "01", COHORT_E_JSON, NULL },
+		{ "", COHORT_E_JSON, NULL },
+		{ "\"\xff\"", COHORT_E_UTF8, NULL },
+	};
+	char *p;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct json_object *o = NULL;
+		int rc = json_parse_value(rows[i].text, strlen(rows[i].text), &o);
+
+		if (rc != rows[i].rc)
+			fail_msg("%s: got %d, want %d", rows[i].text, rc, rows[i].rc);
+		if (!rc && strcmp(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), rows[i].json) != 0)
+			fail_msg("%s: parsed as %s", rows[i].text, json_object_to_json_string(o));
+		json_put(o);
+	}
+	/* The length bounds a trailing number: "123" read as 2 bytes is 12. */
+	p = malloc(3);
+	assert_non_null(p);
+	memcpy(p, "123", 3);
+	{
+		struct json_object *o = NULL;
+
+		assert_int_equal(json_parse_value(p, 2, &o), 0);
+		assert_int_equal(json_object_get_int(o), 12);
+		json_put(o);
+	}
+	free(p);
 }
 
 /* The getters, over one parsed object. */
@@ -486,6 +539,7 @@ int main(void)
 		cmocka_unit_test(test_parse_rows),
 		cmocka_unit_test(test_depth_limit),
 		cmocka_unit_test(test_exact_length),
+		cmocka_unit_test(test_parse_value),
 		cmocka_unit_test_setup_teardown(test_get_str, getter_setup, getter_teardown),
 		cmocka_unit_test_setup_teardown(test_get_str_embedded_nul, getter_setup, getter_teardown),
 		cmocka_unit_test_setup_teardown(test_get_int, getter_setup, getter_teardown),
