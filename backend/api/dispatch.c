@@ -21,19 +21,20 @@ static int route_request(const struct route *table, size_t n, struct request *re
 		return req->err;
 	}
 	err = router_match(table, n, req->method, req->path, req->path_len, &req->match);
+	/* The body limit comes first, for any request, before a byte of the body
+	 * is read: api.max_body, or the matched route's own (a template upload). */
+	req->max_body = err ? req->cfg->api_max_body : routes_max_body(req->match.route, req->cfg);
+	if (req->content_length > req->max_body) {
+		response_detail(res, "Content-Length %lld exceeds the limit of %ld bytes",
+				req->content_length, req->max_body);
+		return COHORT_E_TOOBIG;
+	}
 	if (err == COHORT_E_METHOD) {
 		response_detail(res, "%s is not allowed here; allowed: %s", req->method, req->match.allow);
 		return err;
 	}
 	if (err)
 		return err;
-	/* Refused before a byte of the body is read (and before authentication). */
-	req->max_body = routes_max_body(req->match.route, req->cfg);
-	if (req->content_length > req->max_body) {
-		response_detail(res, "Content-Length %lld exceeds the limit of %ld bytes",
-				req->content_length, req->max_body);
-		return COHORT_E_TOOBIG;
-	}
 	/* Who is asking, once, for every route that is not public: a bad token
 	 * is refused even where anonymous callers would pass. */
 	if (req->match.route->perm != PERM_PUBLIC && req->match.route->perm != PERM_DEV) {

@@ -5,7 +5,10 @@
  * libcurl's global state, initialized once. The allow list is checked here
  * before libcurl sees the URL (so the error is ours and stable), and is also
  * handed to libcurl as CURLOPT_PROTOCOLS_STR / CURLOPT_REDIR_PROTOCOLS_STR,
- * which is what keeps redirects inside it. The size cap is enforced twice:
+ * which is what keeps redirects inside it — minus "file" for redirects: a
+ * server must never be able to point cohort at a local file, even when file
+ * URLs are allowed for the operator to type. With no scheme left for
+ * redirects, redirects are not followed and a 3xx answer is a failure. The size cap is enforced twice:
  * CURLOPT_MAXFILESIZE_LARGE refuses a declared Content-Length over it, and
  * the write callback refuses the first byte past it when the server did not
  * declare a length (or lied about it).
@@ -95,20 +98,36 @@ bool fetch_scheme_allowed(const char *url, const char *schemes)
 	return false;
 }
 
-/* schemes without blanks, for libcurl's *_PROTOCOLS_STR. */
-static int compact_schemes(const char *schemes, char *out, size_t outlen)
+/* schemes without blanks (and, with no_file, without "file"), for
+ * libcurl's *_PROTOCOLS_STR. */
+static int compact_schemes(const char *schemes, bool no_file, char *out, size_t outlen)
 {
 	size_t j = 0;
 
-	for (const char *p = schemes; *p; p++) {
-		if (isspace((unsigned char)*p))
-			continue;
-		if (j + 1 >= outlen)
-			return COHORT_E_CONFIG;
-		out[j++] = (char)tolower((unsigned char)*p);
+	out[0] = '\0';
+	for (const char *p = schemes; *p;) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		size_t start = j;
+
+		for (size_t i = 0; i < len; i++) {
+			if (isspace((unsigned char)p[i]))
+				continue;
+			if (j + 2 >= outlen)
+				return COHORT_E_CONFIG;
+			if (j == start && j)
+				out[j++] = ',';
+			out[j++] = (char)tolower((unsigned char)p[i]);
+		}
+		out[j] = '\0';
+		if (no_file && j > start && !strcmp(out + start + (start ? 1 : 0), "file"))
+			j = start;
+		out[j] = '\0';
+		if (!e)
+			break;
+		p = e + 1;
 	}
-	out[j] = '\0';
-	return j ? 0 : COHORT_E_CONFIG;
+	return 0;
 }
 
 struct sink {
@@ -133,7 +152,7 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *ctx)
 
 int fetch_url(const char *url, const struct fetch_opts *o, struct strbuf *out, char *err, size_t errlen)
 {
-	char scheme[SCHEME_MAX + 1], protos[SCHEMES_MAX], cerr[CURL_ERROR_SIZE] = "";
+	char scheme[SCHEME_MAX + 1], protos[SCHEMES_MAX], redir[SCHEMES_MAX], cerr[CURL_ERROR_SIZE] = "";
 	struct sink s = { out, out->len, o->max_bytes, 0 };
 	CURL *h = NULL;
 	CURLcode c;
@@ -152,7 +171,8 @@ int fetch_url(const char *url, const struct fetch_opts *o, struct strbuf *out, c
 		return fail(COHORT_E_FIELD, err, errlen,
 			    "url scheme '%s' is not allowed (templates.url_schemes: %s)", scheme,
 			    o->schemes ? o->schemes : "");
-	if (compact_schemes(o->schemes, protos, sizeof(protos)))
+	if (compact_schemes(o->schemes, false, protos, sizeof(protos)) || !protos[0] ||
+	    compact_schemes(o->schemes, true, redir, sizeof(redir)))
 		return fail(COHORT_E_CONFIG, err, errlen, "templates.url_schemes is not a usable list");
 	pthread_once(&global_once, global_init);
 	if (global_rc != CURLE_OK)
@@ -162,12 +182,12 @@ int fetch_url(const char *url, const struct fetch_opts *o, struct strbuf *out, c
 		return COHORT_E_NOMEM;
 	if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, protos) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, protos) != CURLE_OK) {
+	    (redir[0] && curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, redir) != CURLE_OK)) {
 		rc = fail(COHORT_E_FIELD, err, errlen, "url is not usable (scheme list: %s)", protos);
 		goto out;
 	}
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, redir[0] ? 1L : 0L);
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, (long)FETCH_MAX_REDIRS);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, o->timeout_s);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, o->timeout_s);
@@ -181,6 +201,9 @@ int fetch_url(const char *url, const struct fetch_opts *o, struct strbuf *out, c
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	switch (c) {
 	case CURLE_OK:
+		if (status >= 300 && status < 400)
+			rc = fail(COHORT_E_FETCH, err, errlen, "the server answered HTTP %ld (a redirect not followed)",
+				  status);
 		break;
 	case CURLE_FILESIZE_EXCEEDED:
 		rc = fail(COHORT_E_LIMIT, err, errlen, "the URL's content is larger than %zu bytes", o->max_bytes);
@@ -198,7 +221,8 @@ int fetch_url(const char *url, const struct fetch_opts *o, struct strbuf *out, c
 		rc = fail(COHORT_E_FETCH, err, errlen, "fetching the URL timed out after %ld s", o->timeout_s);
 		break;
 	case CURLE_UNSUPPORTED_PROTOCOL:
-		rc = fail(COHORT_E_FIELD, err, errlen, "the URL (or a redirect) uses a scheme outside %s", protos);
+		rc = fail(COHORT_E_FIELD, err, errlen, "the URL or a redirect uses a scheme that is not allowed (%s%s%s)",
+			  protos, redir[0] ? "; redirects: " : "", redir);
 		break;
 	case CURLE_TOO_MANY_REDIRECTS:
 		rc = fail(COHORT_E_FETCH, err, errlen, "more than %d redirects", FETCH_MAX_REDIRS);
