@@ -52,6 +52,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Do not fire the 401 listeners (the sign-in page probing /me). */
   quiet401?: boolean;
+  /** Give up after this many milliseconds (a NetworkError). */
+  timeoutMs?: number;
 }
 
 async function send(method: string, path: string, opts: RequestOptions): Promise<Response> {
@@ -62,11 +64,23 @@ async function send(method: string, path: string, opts: RequestOptions): Promise
     body = JSON.stringify(opts.body);
   }
   let res: Response;
+  let signal = opts.signal;
+  let timer: number | undefined;
+  let timedOut = false;
+  if (opts.timeoutMs) {
+    const ctl = new AbortController();
+    opts.signal?.addEventListener('abort', () => ctl.abort());
+    timer = window.setTimeout(() => { timedOut = true; ctl.abort(); }, opts.timeoutMs);
+    signal = ctl.signal;
+  }
   try {
-    res = await fetch(`/api/v1${path}`, { method, headers, body, credentials: 'same-origin', signal: opts.signal });
+    res = await fetch(`/api/v1${path}`, { method, headers, body, credentials: 'same-origin', signal });
   } catch (e) {
+    if (timedOut) throw new NetworkError(`no answer within ${opts.timeoutMs} ms`);
     if (e instanceof DOMException && e.name === 'AbortError') throw e;
     throw new NetworkError(`network error: ${String(e)}`);
+  } finally {
+    window.clearTimeout(timer);
   }
   if (!res.ok) {
     const err = await problemOf(res);

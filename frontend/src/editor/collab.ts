@@ -80,6 +80,8 @@ export interface CollabHost {
 }
 
 const HISTORY_KEEP = 500;
+/** A push or pull without an answer by then is treated as a network failure and retried. */
+const REQUEST_TIMEOUT_MS = 15000;
 
 export function newClientID(): string {
   const bytes = new Uint8Array(12);
@@ -271,7 +273,7 @@ export class CollabEditor {
     try {
       for (;;) {
         const since = getSyncedVersion(this.view.state);
-        const r = await api<PullAnswer>('GET', this.url('/updates', { since }));
+        const r = await api<PullAnswer>('GET', this.url('/updates', { since }), { timeoutMs: REQUEST_TIMEOUT_MS });
         if (this.disposed) return;
         for (const u of r.updates) {
           if (u.version > since) this.received.set(u.version, { changes: ChangeSet.fromJSON(u.changes), clientID: u.clientID });
@@ -319,6 +321,7 @@ export class CollabEditor {
     try {
       const r = await api<PushAnswer>('POST', this.url('/updates'), {
         body: { version, updates: ups.map((u) => ({ clientID: u.clientID, changes: u.changes.toJSON() })) },
+        timeoutMs: REQUEST_TIMEOUT_MS,
       });
       this.pushFailures = 0;
       this.awaitVersion = Math.max(this.awaitVersion, r.version);
