@@ -156,6 +156,25 @@ int project_access(struct db *db, const struct principal *who, const struct proj
 	return 0;
 }
 
+int project_check(struct db *db, const struct principal *who, int64_t id, bool write, struct project *p,
+		  struct access *acc)
+{
+	int err = project_get(db, id, p);
+
+	if (!err)
+		err = project_access(db, who, p, acc);
+	if (err)
+		return err;
+	if (who->is_admin)
+		return 0;
+	/* Outsiders are not told that the project exists (api/permission.c). */
+	if (!acc->viewer_participant)
+		return COHORT_E_NOTFOUND;
+	if (!acc->read || (write && !acc->write))
+		return COHORT_E_FORBIDDEN;
+	return 0;
+}
+
 int project_touch(struct db *db, int64_t id, int64_t now)
 {
 	struct db_stmt *st = NULL;

@@ -62,6 +62,14 @@ int project_ensure(struct db *db, int64_t lesson_id, int64_t participant_id, str
 int project_get(struct db *db, int64_t id, struct project *out);
 /* Computes the principal's access to the project. */
 int project_access(struct db *db, const struct principal *who, const struct project *p, struct access *out);
+/* The decision of the REST permissions project_read and project_write
+ * (api/permission.c), for callers without a route table such as the
+ * streamer's editing jobs: loads the project into *p and the principal's
+ * access into *acc. COHORT_E_NOTFOUND when there is no such project or the
+ * principal is neither an admin nor in its course; COHORT_E_FORBIDDEN
+ * without read access, or without write access when write is asked for. */
+int project_check(struct db *db, const struct principal *who, int64_t id, bool write, struct project *p,
+		  struct access *acc);
 /* Records activity (opening, editing) at Unix time now. */
 int project_touch(struct db *db, int64_t id, int64_t now);
 

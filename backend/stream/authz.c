@@ -220,6 +220,7 @@ static void work_cb(uv_work_t *w)
 	if (r->known) {
 		who.user_id = r->who.user_id;
 		who.is_admin = r->who.is_admin;
+		memcpy(who.login, r->who.login, sizeof(who.login));
 	} else if (r->tok) {
 		memset(&claims, 0, sizeof(claims));
 		err = session_principal(db, &a->kr, r->tok, r->toklen, clock_wall_us() / 1000000, &who, &claims);
@@ -234,6 +235,7 @@ static void work_cb(uv_work_t *w)
 		r->have_who = true;
 		r->who.user_id = who.user_id;
 		r->who.is_admin = who.is_admin;
+		memcpy(r->who.login, who.login, sizeof(r->who.login));
 		memcpy(r->jti, claims.jti, sizeof(r->jti));
 	}
 	for (size_t i = 0; i < r->n; i++) {

@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/principal.h"
+
 struct authz;
 struct authz_req;
 struct cohort_config;
@@ -28,10 +30,12 @@ struct feed;
 struct sub_request;
 struct uv_loop_s;
 
-/* What a connection keeps of its principal (issue 6 re-checks with it). */
+/* What a connection keeps of its principal (issue 6 re-checks with it);
+ * the login names the actor of the events its edits publish. */
 struct authz_who {
 	int64_t user_id; /* 0: anonymous */
 	bool is_admin;
+	char login[LOGIN_MAX + 1];
 };
 
 /* err is 0, or the first refusal: COHORT_E_AUTH, COHORT_E_BADTOKEN,

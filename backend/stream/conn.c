@@ -16,6 +16,7 @@
  */
 #include "stream/conn.h"
 #include "stream/authz.h"
+#include "stream/edit.h"
 #include "stream/evbuf.h"
 #include "stream/hub.h"
 #include "stream/server.h"
@@ -58,6 +59,18 @@ enum conn_flag {
 enum close_reason { CLOSE_PEER, CLOSE_OVERFLOW, CLOSE_FAILED, CLOSE_SHUTDOWN };
 static const char *const close_reasons[] = { "peer", "overflow", "failed", "shutdown" };
 static const char *const transport_names[TRANSPORT__N] = { "sse", "ws" };
+
+/* Answers to push and cursor messages not written yet, oldest first. A
+ * client that stops reading them while sending more is closed at
+ * CONN_REPLIES_MAX rather than buffered without bound. */
+#define CONN_REPLIES_MAX 64
+
+struct conn_edits {
+	struct edit_job *jobs[EDIT_CONN_MAX];
+	char *replies[CONN_REPLIES_MAX];
+	uint8_t njobs;
+	uint8_t rhead, rcount;
+};
 
 struct conn_sub_req {
 	struct sub_request req;
@@ -170,6 +183,25 @@ int conn_set_token(struct conn *c, const char *tok, size_t len)
 	return 0;
 }
 
+/* Cancels the running jobs (they finish on the workers, unseen) and drops
+ * the unsent answers. */
+static void edits_free(struct conn *c)
+{
+	struct conn_edits *ed = c->ed;
+
+	if (!ed)
+		return;
+	for (unsigned i = 0; i < ed->njobs; i++)
+		edit_cancel(ed->jobs[i]);
+	while (ed->rcount) {
+		free(ed->replies[ed->rhead]);
+		ed->rhead = (uint8_t)((ed->rhead + 1) % CONN_REPLIES_MAX);
+		ed->rcount--;
+	}
+	free(ed);
+	c->ed = NULL;
+}
+
 static void log_close(struct conn *c)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -206,7 +238,9 @@ void conn_free(struct conn *c)
 	stop_follows(c);
 	outq_release(&c->q);
 	sub_req_free(c->sreq);
+	edits_free(c);
 	drop_token(c);
+	free(c->login);
 	free(c->rx);
 	free(c->ctl);
 	if (c->prev)
@@ -303,6 +337,7 @@ void conn_shutdown(struct conn *c)
 	log_close(c);
 	sub_req_free(c->sreq); /* no authorization completes from here on */
 	c->sreq = NULL;
+	edits_free(c); /* nor any edit answer */
 	stop_follows(c);
 	outq_clear(&c->q);
 }
@@ -444,6 +479,17 @@ static void apply(struct conn *c, struct conn_sub_req *sr)
 	kick(c);
 }
 
+static void set_principal(struct conn *c, const struct authz_who *who)
+{
+	if (c->flags & CONN_AUTHED)
+		return;
+	c->user_id = who->user_id;
+	c->login = strdup(who->login);
+	c->flags |= CONN_AUTHED;
+	if (who->is_admin)
+		c->flags |= CONN_ADMIN;
+}
+
 static void on_authorized(void *arg, int err, const char *detail, const struct authz_who *who)
 {
 	struct conn *c = arg;
@@ -451,12 +497,8 @@ static void on_authorized(void *arg, int err, const char *detail, const struct a
 
 	c->sreq = NULL;
 	sr->az = NULL; /* finishing: nothing to cancel */
-	if (who && !(c->flags & CONN_AUTHED)) {
-		c->user_id = who->user_id;
-		c->flags |= CONN_AUTHED;
-		if (who->is_admin)
-			c->flags |= CONN_ADMIN;
-	}
+	if (who)
+		set_principal(c, who);
 	/* SSE checks its token once; a WebSocket keeps it until it proved good. */
 	if (c->transport == TRANSPORT_SSE || (c->flags & CONN_AUTHED))
 		drop_token(c);
@@ -480,6 +522,15 @@ static void on_authorized(void *arg, int err, const char *detail, const struct a
 		kick(c);
 	}
 	sub_req_free(sr);
+}
+
+static void known_who(const struct conn *c, struct authz_who *who)
+{
+	memset(who, 0, sizeof(*who));
+	who->user_id = c->user_id;
+	who->is_admin = (c->flags & CONN_ADMIN) != 0;
+	if (c->login)
+		snprintf(who->login, sizeof(who->login), "%s", c->login);
 }
 
 int conn_subscribe(struct conn *c, struct sub_request *req, const char *resume, size_t rlen)
@@ -509,8 +560,9 @@ int conn_subscribe(struct conn *c, struct sub_request *req, const char *resume, 
 	sub_req_free(c->sreq); /* a newer subscribe wins over one still being authorized */
 	c->sreq = sr;
 	if (c->flags & CONN_AUTHED) {
-		struct authz_who who = { c->user_id, (c->flags & CONN_ADMIN) != 0 };
+		struct authz_who who;
 
+		known_who(c, &who);
 		err = authz_start(c->srv->authz, NULL, 0, &who, &sr->req, on_authorized, c, &sr->az);
 	} else {
 		err = authz_start(c->srv->authz, c->token, c->token ? strlen(c->token) : 0, NULL, &sr->req,
@@ -691,6 +743,14 @@ static int writable_ws(struct conn *c)
 		strbuf_adds(b, c->ctl);
 		free(c->ctl);
 		c->ctl = NULL;
+	} else if (c->ed && c->ed->rcount) {
+		struct conn_edits *ed = c->ed;
+
+		strbuf_adds(b, ed->replies[ed->rhead]);
+		free(ed->replies[ed->rhead]);
+		ed->replies[ed->rhead] = NULL;
+		ed->rhead = (uint8_t)((ed->rhead + 1) % CONN_REPLIES_MAX);
+		ed->rcount--;
 	} else if (c->flags & CONN_PONG_DUE) {
 		strbuf_adds(b, "{\"type\":\"pong\"}");
 		c->flags &= (uint16_t)~CONN_PONG_DUE;
@@ -716,7 +776,7 @@ static bool more_to_write(const struct conn *c)
 {
 	bool ready = !c->waiting && (c->flags & CONN_SUBSCRIBED);
 
-	if (c->ctl || (c->flags & CONN_PONG_DUE))
+	if (c->ctl || (c->flags & CONN_PONG_DUE) || (c->ed && c->ed->rcount))
 		return true;
 	return ready && (c->q.count || !(c->flags & CONN_ANNOUNCED));
 }
@@ -826,10 +886,94 @@ static void ws_ping(struct conn *c, struct wsmsg *m)
 	kick(c);
 }
 
+/* Queues an answer to a push or cursor (taken); NULL is out of memory. */
+static void queue_reply(struct conn *c, char *reply)
+{
+	struct conn_edits *ed = c->ed;
+
+	if (!reply || !ed) {
+		free(reply);
+		conn_fail(c, "out of memory");
+		return;
+	}
+	if (c->flags & CONN_DEAD) {
+		free(reply);
+		return;
+	}
+	if (ed->rcount == CONN_REPLIES_MAX) {
+		free(reply);
+		conn_fail(c, "the client does not read the answers to its messages");
+		return;
+	}
+	ed->replies[(ed->rhead + ed->rcount) % CONN_REPLIES_MAX] = reply;
+	ed->rcount++;
+	kick(c);
+}
+
+static void edit_refuse(struct conn *c, const char *idjson, int err, const char *detail)
+{
+	stream_metrics.ws_bad_messages++;
+	stream_metrics.edits_refused++;
+	queue_reply(c, edit_error_reply(idjson, err, detail));
+}
+
+static void on_edit_done(void *arg, struct edit_job *job, char *reply, const struct authz_who *who)
+{
+	struct conn *c = arg;
+	struct conn_edits *ed = c->ed;
+
+	for (unsigned i = 0; i < ed->njobs; i++) {
+		if (ed->jobs[i] != job)
+			continue;
+		ed->jobs[i] = ed->jobs[--ed->njobs];
+		ed->jobs[ed->njobs] = NULL;
+		break;
+	}
+	if (who) {
+		/* The token proved good: the connection keeps the principal. */
+		set_principal(c, who);
+		drop_token(c);
+	}
+	if (reply)
+		queue_reply(c, reply);
+}
+
+/* push and cursor: checked here, run on the worker pool (edit.c). */
+static void ws_edit(struct conn *c, struct wsmsg *m)
+{
+	struct authz_who who;
+	struct edit_job *job = NULL;
+	int err;
+
+	if (!c->ed && !(c->ed = calloc(1, sizeof(*c->ed)))) {
+		conn_fail(c, "out of memory");
+		return;
+	}
+	if (!(c->flags & CONN_AUTHED) && !c->token) {
+		edit_refuse(c, m->id, COHORT_E_AUTH, "sign in to edit (a token on the WebSocket upgrade)");
+		return;
+	}
+	if (c->ed->njobs >= EDIT_CONN_MAX) {
+		edit_refuse(c, m->id, COHORT_E_RATE, "too many edits in flight on this connection; wait for their answers");
+		return;
+	}
+	known_who(c, &who);
+	err = edit_start(c->srv->edit, m, clock_wall_us(), (c->flags & CONN_AUTHED) ? &who : NULL, c->token,
+			 on_edit_done, c, &job);
+	if (err) {
+		edit_refuse(c, m->id, err,
+			    err == COHORT_E_UNAVAILABLE ? "too many edits pending in this server; try again" : NULL);
+		return;
+	}
+	c->ed->jobs[c->ed->njobs++] = job;
+}
+
 /* Handlers by message type; wsmsg.c has the names. */
 static ws_handler *const ws_handlers[WSMSG__N] = {
 	[WSMSG_SUBSCRIBE] = ws_subscribe,
 	[WSMSG_PING] = ws_ping,
+	[WSMSG_PUSH] = ws_edit,
+	[WSMSG_CURSOR] = ws_edit,
 };
 
 int conn_ws_receive(struct conn *c, const void *in, size_t len, bool first, bool final, bool binary)
@@ -854,10 +998,20 @@ int conn_ws_receive(struct conn *c, const void *in, size_t len, bool first, bool
 		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, why, sizeof(why) - 1);
 		return -1;
 	}
-	if (!c->rx) {
-		c->rx = malloc(WSMSG_MAX);
-		if (!c->rx)
+	/* Grown to the message's size: most messages are small. */
+	if ((size_t)c->rxlen + len > c->rxcap) {
+		size_t cap = c->rxcap ? c->rxcap : 1024;
+		char *n;
+
+		while (cap < (size_t)c->rxlen + len)
+			cap *= 2;
+		if (cap > WSMSG_MAX)
+			cap = WSMSG_MAX;
+		n = realloc(c->rx, cap);
+		if (!n)
 			return -1;
+		c->rx = n;
+		c->rxcap = (uint32_t)cap;
 	}
 	memcpy(c->rx + c->rxlen, in, len);
 	c->rxlen += (uint32_t)len;
@@ -868,6 +1022,14 @@ int conn_ws_receive(struct conn *c, const void *in, size_t len, bool first, bool
 	free(c->rx);
 	c->rx = NULL;
 	c->rxlen = 0;
+	c->rxcap = 0;
+	if (err && m.id[0]) {
+		/* A push or cursor that names itself gets its answer in order. */
+		if (!c->ed && !(c->ed = calloc(1, sizeof(*c->ed))))
+			return -1;
+		edit_refuse(c, m.id, err, detail);
+		return 0;
+	}
 	if (err) {
 		stream_metrics.ws_bad_messages++;
 		set_ws_error(c, err, detail);

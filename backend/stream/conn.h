@@ -23,6 +23,7 @@ struct server;
 struct sub_request;
 
 struct conn_sub_req; /* a subscription waiting for its authorization */
+struct conn_edits;   /* WebSocket editing: running jobs and unsent answers */
 
 struct conn {
 	struct lws *wsi;
@@ -35,9 +36,12 @@ struct conn {
 	struct conn_sub_req *sreq;
 	char *token;              /* until the principal is known (WebSocket) or the check ends (SSE) */
 	int64_t user_id;          /* the principal, once known (CONN_AUTHED); 0: anonymous */
+	char *login;              /* its login (CONN_AUTHED), the actor of its edits */
+	struct conn_edits *ed;    /* only once the client sent push or cursor */
 	char *rx;                 /* WebSocket: message being assembled */
 	char *ctl;                /* a control message or problem body to write next */
 	uint32_t rxlen;
+	uint32_t rxcap;
 	uint32_t id;              /* for log lines */
 	uint32_t last_io_s;       /* monotonic seconds of the last write */
 	uint16_t n;

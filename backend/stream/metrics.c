@@ -53,6 +53,17 @@ static const struct metric_row rows[] = {
 	{ "cohort_stream_auth_busy_total", "counter",
 	  "Subscriptions refused because stream.auth_pending_max checks were under way.", M(auth_busy) },
 	{ "cohort_stream_auth_pending", "gauge", "Subscription checks under way.", M(auth_pending) },
+	{ "cohort_stream_ws_pushes_total", "counter", "WebSocket push messages run on the worker pool.",
+	  M(edit_pushes) },
+	{ "cohort_stream_ws_cursors_total", "counter", "WebSocket cursor messages run on the worker pool.",
+	  M(edit_cursors) },
+	{ "cohort_stream_ws_edits_refused_total", "counter",
+	  "WebSocket push and cursor messages answered with an error (invalid, forbidden, rate_limited, ...).",
+	  M(edits_refused) },
+	{ "cohort_stream_ws_edits_pending", "gauge", "WebSocket push and cursor jobs under way.", M(edits_pending) },
+	{ "cohort_stream_cursors_coalesced_total", "counter",
+	  "Queued cursor events dropped for a newer one of the same user and file (slow consumers).",
+	  M(cursors_coalesced) },
 };
 
 static void per_transport(struct strbuf *out, const char *name, const char *type, const char *help,

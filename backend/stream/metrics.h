@@ -36,6 +36,11 @@ struct stream_metrics {
 	uint64_t auth_refused;      /* subscriptions refused by authentication or authorization */
 	uint64_t auth_busy;         /* refused because stream.auth_pending_max checks were pending */
 	uint64_t auth_pending;      /* checks under way now (set when rendered) */
+	uint64_t edit_pushes;       /* WebSocket push messages sent to the worker pool */
+	uint64_t edit_cursors;      /* WebSocket cursor messages sent to the worker pool */
+	uint64_t edits_refused;     /* push and cursor messages answered with an error */
+	uint64_t edits_pending;     /* push and cursor jobs under way now (set when rendered) */
+	uint64_t cursors_coalesced; /* queued cursor events replaced by a newer one of the same user and file */
 };
 
 extern struct stream_metrics stream_metrics;

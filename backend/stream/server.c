@@ -15,6 +15,7 @@
 #include "stream/server.h"
 #include "stream/authz.h"
 #include "stream/conn.h"
+#include "stream/edit.h"
 #include "stream/evbuf.h"
 #include "stream/feed.h"
 #include "stream/hub.h"
@@ -225,6 +226,7 @@ static int route_metrics(struct server *srv, struct lws *wsi)
 
 	stream_metrics.streams_followed = hub_count(srv->hub);
 	stream_metrics.auth_pending = srv->authz ? authz_pending(srv->authz) : 0;
+	stream_metrics.edits_pending = srv->edit ? edit_pending(srv->edit) : 0;
 	metrics_render(&sb);
 	r = sb.buf ? respond(wsi, 200, "text/plain; version=0.0.4", sb.buf, sb.len) : -1;
 	strbuf_release(&sb);
@@ -479,6 +481,11 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct cohort_config
 			return err;
 		}
 		authz_set_feed(srv->authz, srv->feed);
+		err = edit_new(&srv->edit, loop, cfg, errbuf, sizeof(errbuf));
+		if (err) {
+			log_error("edit_setup_failed", LF_S("error", errbuf[0] ? errbuf : cohort_strerror(err)));
+			return err;
+		}
 	}
 
 	lws_set_log_level(LLL_ERR | LLL_WARN | (log_level_enabled(LOG_DEBUG) ? LLL_NOTICE : 0), lws_log_bridge);
@@ -570,6 +577,8 @@ void server_release(struct server *srv)
 	srv->hub = NULL;
 	authz_free(srv->authz); /* the loop has ended: no job is running */
 	srv->authz = NULL;
+	edit_free(srv->edit);
+	srv->edit = NULL;
 	strbuf_release(&srv->wbuf);
 	evbuf_cleanup();
 }

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 struct authz;
+struct edit;
 struct cohort_config;
 struct conn;
 struct feed;
@@ -28,6 +29,7 @@ struct server {
 	struct hub *hub;
 	struct feed *feed;
 	struct authz *authz; /* token and subscription checks, off the loop */
+	struct edit *edit;   /* WebSocket push and cursor jobs, off the loop */
 	struct conn *conns;  /* every streaming connection (SSE and WebSocket) */
 	size_t nconns;
 	struct conn *dirty;  /* connections with events queued since the last flush */

@@ -1,8 +1,12 @@
 #include "stream/wsmsg.h"
+#include "core/collab.h"
 #include "core/err.h"
 #include "core/json.h"
+#include "core/path.h"
 
 #include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +14,8 @@
 typedef int wsmsg_parse_fn(struct json_object *o, struct wsmsg *m, char *detail, size_t dlen);
 
 static wsmsg_parse_fn parse_subscribe;
+static wsmsg_parse_fn parse_push;
+static wsmsg_parse_fn parse_cursor;
 
 /* The message types: name on the wire, enum, field parser (NULL: no fields). */
 static const struct wsmsg_row {
@@ -19,6 +25,8 @@ static const struct wsmsg_row {
 } wsmsg_rows[] = {
 	{ "subscribe", WSMSG_SUBSCRIBE, parse_subscribe },
 	{ "ping", WSMSG_PING, NULL },
+	{ "push", WSMSG_PUSH, parse_push },
+	{ "cursor", WSMSG_CURSOR, parse_cursor },
 };
 
 #define NROWS (sizeof(wsmsg_rows) / sizeof(wsmsg_rows[0]))
@@ -95,6 +103,125 @@ static int parse_subscribe(struct json_object *o, struct wsmsg *m, char *detail,
 	return 0;
 }
 
+static bool id_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+	       ch == '-' || ch == '.' || ch == ':';
+}
+
+/* "id": a short string of safe characters or an integer, kept as JSON text
+ * so that answers echo it without escaping. */
+static int parse_id(struct json_object *o, struct wsmsg *m, bool required, char *detail, size_t dlen)
+{
+	struct json_object *v;
+	const char *s;
+	size_t n;
+
+	if (!json_object_object_get_ex(o, "id", &v) || !v) {
+		if (!required)
+			return 0;
+		say(detail, dlen, "this message needs an \"id\"");
+		return COHORT_E_FIELD;
+	}
+	if (json_object_is_type(v, json_type_int)) {
+		int64_t i = json_object_get_int64(v);
+
+		if (i < 0 || i > (1LL << 53))
+			goto bad;
+		snprintf(m->id, sizeof(m->id), "%lld", (long long)i);
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		goto bad;
+	s = json_object_get_string(v);
+	n = (size_t)json_object_get_string_len(v);
+	if (n == 0 || n > WSMSG_ID_MAX)
+		goto bad;
+	for (size_t i = 0; i < n; i++)
+		if (!id_char(s[i]))
+			goto bad;
+	m->id[0] = '"';
+	memcpy(m->id + 1, s, n);
+	m->id[n + 1] = '"';
+	m->id[n + 2] = '\0';
+	return 0;
+bad:
+	say(detail, dlen, "\"id\" must be 1 to 64 of [A-Za-z0-9_.:-] or an integer from 0 to 2^53");
+	return COHORT_E_FIELD;
+}
+
+/* project, path and version: what every editing message names. */
+static int parse_target(struct json_object *o, struct wsmsg *m, char *detail, size_t dlen)
+{
+	char path[PATH_BUF];
+	const char *s, *reason = NULL;
+	size_t n;
+
+	if (json_get_int(o, "project", true, 1, INT64_MAX, &m->project)) {
+		say(detail, dlen, "\"project\" must be a project id (a positive integer)");
+		return COHORT_E_FIELD;
+	}
+	if (json_get_str(o, "path", true, PATH_MAX_BYTES, &s, &n) ||
+	    path_normalize(s, n, path, sizeof(path), 0, &reason)) {
+		say(detail, dlen, reason ? reason : "\"path\" must be a file's canonical path");
+		return COHORT_E_FIELD;
+	}
+	if (json_get_int(o, "version", true, 0, 1LL << 53, &m->version)) {
+		say(detail, dlen, "\"version\" must be a non-negative integer");
+		return COHORT_E_FIELD;
+	}
+	m->path = strdup(path);
+	return m->path ? 0 : COHORT_E_NOMEM;
+}
+
+static int parse_push(struct json_object *o, struct wsmsg *m, char *detail, size_t dlen)
+{
+	struct json_object *u;
+	int err = parse_id(o, m, true, detail, dlen);
+
+	if (!err)
+		err = parse_target(o, m, detail, dlen);
+	if (err)
+		return err;
+	if (!json_object_object_get_ex(o, "updates", &u) || !json_object_is_type(u, json_type_array)) {
+		say(detail, dlen, "push needs \"updates\": an array of {clientID, changes}");
+		return COHORT_E_FIELD;
+	}
+	if (json_object_array_length(u) > COLLAB_MAX_UPDATES) {
+		say(detail, dlen, "too many updates in one push");
+		return COHORT_E_LIMIT;
+	}
+	m->payload = json_object_get(u);
+	return 0;
+}
+
+static int parse_cursor(struct json_object *o, struct wsmsg *m, char *detail, size_t dlen)
+{
+	struct json_object *r;
+	const char *client;
+	int err = parse_id(o, m, false, detail, dlen);
+
+	if (!err)
+		err = parse_target(o, m, detail, dlen);
+	if (err)
+		return err;
+	if (json_get_int(o, "main", false, 0, INT32_MAX, &m->main) ||
+	    json_get_str(o, "clientID", true, COLLAB_CLIENT_MAX, &client, &m->client_len) ||
+	    !collab_client_ok(client, m->client_len)) {
+		say(detail, dlen, "cursor needs clientID (1 to 64 of [A-Za-z0-9_-]) and an integer main");
+		return COHORT_E_FIELD;
+	}
+	if (!json_object_object_get_ex(o, "ranges", &r) || !json_object_is_type(r, json_type_array)) {
+		say(detail, dlen, "cursor needs \"ranges\": an array of {anchor, head}");
+		return COHORT_E_FIELD;
+	}
+	m->client = dupn(client, m->client_len);
+	if (!m->client)
+		return COHORT_E_NOMEM;
+	m->payload = json_object_get(r);
+	return 0;
+}
+
 int wsmsg_parse(const char *buf, size_t len, struct wsmsg *out, char *detail, size_t dlen)
 {
 	struct json_object *o = NULL;
@@ -130,8 +257,13 @@ int wsmsg_parse(const char *buf, size_t len, struct wsmsg *out, char *detail, si
 	}
 out:
 	json_put(o);
-	if (err)
+	if (err) {
+		char id[sizeof(out->id)];
+
+		memcpy(id, out->id, sizeof(id));
 		wsmsg_release(out);
+		memcpy(out->id, id, sizeof(id));
+	}
 	return err;
 }
 
@@ -144,7 +276,18 @@ void wsmsg_release(struct wsmsg *m)
 	free(m->streams);
 	free(m->lens);
 	free(m->after);
+	free(m->path);
+	free(m->client);
+	json_put(m->payload);
 	memset(m, 0, sizeof(*m));
+}
+
+struct json_object *wsmsg_take_payload(struct wsmsg *m)
+{
+	struct json_object *p = m->payload;
+
+	m->payload = NULL;
+	return p;
 }
 
 const char *wsmsg_type_name(enum wsmsg_type type)

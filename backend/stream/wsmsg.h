@@ -5,20 +5,35 @@
  *
  *   {"type":"subscribe","streams":["dev:a",...],"after":"<composite>"?}
  *   {"type":"ping"}
+ *   {"type":"push","id":…,"project":7,"path":"src/a.py","version":V,"updates":[…]}
+ *   {"type":"cursor","id":…?,"project":7,"path":"src/a.py","version":V,
+ *    "ranges":[…],"main":0,"clientID":"…"}
+ *
+ * Only cheap checks run here, on the event loop: field types and bounds and
+ * the path's canonical form. The updates and ranges stay parsed json-c
+ * values (owned by the message, handed on to the worker pool whole) and are
+ * validated there by core/collab.c and core/cursor.c.
  */
 #ifndef COHORT_STREAM_WSMSG_H
 #define COHORT_STREAM_WSMSG_H
 
 #include <stddef.h>
 
-/* Largest client message accepted, in bytes (a subscribe naming the maximum
- * number of streams with a full position fits easily). */
-#define WSMSG_MAX (16 * 1024)
+struct json_object;
+
+/* Largest client message accepted, in bytes: a subscribe naming the maximum
+ * number of streams with a full position fits easily, and so does a push of
+ * a large paste (bigger ones go through the REST push). */
+#define WSMSG_MAX (256 * 1024)
+/* A request id: a string of 1..64 of [A-Za-z0-9_.:-], or an integer 0..2^53. */
+#define WSMSG_ID_MAX 64
 #define WSMSG_MAX_STREAMS 1024
 
 enum wsmsg_type {
 	WSMSG_SUBSCRIBE,
 	WSMSG_PING,
+	WSMSG_PUSH,
+	WSMSG_CURSOR,
 	WSMSG__N
 };
 
@@ -29,15 +44,28 @@ struct wsmsg {
 	size_t *lens;
 	char *after;       /* subscribe: resume position, or NULL */
 	size_t after_len;
+	/* push and cursor: */
+	char id[WSMSG_ID_MAX + 3]; /* the id as JSON text ("" when absent); kept when parsing fails */
+	long long project;
+	char *path;                /* canonical (core/path.h) */
+	long long version;
+	long long main;            /* cursor */
+	char *client;              /* cursor: clientID (collab_client_ok) */
+	size_t client_len;
+	struct json_object *payload; /* push: "updates" (an array); cursor: "ranges" */
 };
 
 #define WSMSG_DETAIL_MAX 160
 
 /* Errors: COHORT_E_TOOBIG, COHORT_E_UTF8, COHORT_E_JSON, COHORT_E_FIELD
- * (missing or mistyped field), COHORT_E_INVAL (unknown type). detail gets a
- * client-facing sentence. */
+ * (missing or mistyped field), COHORT_E_INVAL (unknown type), COHORT_E_LIMIT
+ * (too many streams or updates). detail gets a client-facing sentence.
+ * out->id survives a refusal (the error names the message it answers).
+ * wsmsg_release is needed after success only. */
 int wsmsg_parse(const char *buf, size_t len, struct wsmsg *out, char *detail, size_t dlen);
 void wsmsg_release(struct wsmsg *m);
+/* Takes the payload out of m (the caller then owns that reference). */
+struct json_object *wsmsg_take_payload(struct wsmsg *m);
 const char *wsmsg_type_name(enum wsmsg_type type);
 
 #endif

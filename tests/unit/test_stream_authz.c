@@ -163,7 +163,7 @@ static void test_known_principal_goes_to_the_pool(void **state)
 	struct fixture *f = *state;
 	struct sub_request req;
 	struct outcome o = { 0 };
-	struct authz_who alice = { f->alice, false }, bob = { f->bob, false };
+	struct authz_who alice = { f->alice, false, "alice" }, bob = { f->bob, false, "bob" };
 	struct authz_req *r = NULL;
 	char list[64];
 
@@ -228,7 +228,7 @@ static void test_cancel(void **state)
 	struct fixture *f = *state;
 	struct sub_request req;
 	struct outcome o = { 0 };
-	struct authz_who alice = { f->alice, false };
+	struct authz_who alice = { f->alice, false, "alice" };
 	struct authz_req *r = NULL;
 	char list[64];
 
@@ -248,7 +248,7 @@ static void test_pending_bound(void **state)
 	struct fixture *f = *state;
 	struct sub_request req;
 	struct outcome o1 = { 0 }, o2 = { 0 };
-	struct authz_who alice = { f->alice, false };
+	struct authz_who alice = { f->alice, false, "alice" };
 	struct authz_req *r1 = NULL, *r2 = NULL;
 	char list[64];
 
