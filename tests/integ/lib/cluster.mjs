@@ -139,6 +139,7 @@ export class Cluster {
     this.problems = [];
     this.streamUrls = [];
     this.streamPorts = [];
+    this.apiSocks = [];
   }
 
   env(extra = {}) {
@@ -240,12 +241,16 @@ export class Cluster {
     }
   }
 
-  async startApi() {
-    rmSync(this.apiSock, { force: true });
-    const p = this.spawn('api', path.join(BIN_DIR, 'cohort-api'), [], this.env(this.opts.apiEnv));
+  /** cohort-api number i (opts.apis, default 1): 'api' on apiSock, then 'api1' on api1.sock, ... */
+  async startApi(i = 0) {
+    const name = i ? `api${i}` : 'api';
+    const sock = i ? path.join(this.dir, `${name}.sock`) : this.apiSock;
+    this.apiSocks[i] = sock;
+    rmSync(sock, { force: true });
+    const p = this.spawn(name, path.join(BIN_DIR, 'cohort-api'), [], this.env(i ? { ...this.opts.apiEnv, COHORT_API_LISTEN: sock } : this.opts.apiEnv));
     // The socket file appears at bind(), before listen(): wait for a connection to be accepted.
-    await waitFor(async () => (p.exited ? Promise.reject(new Error(`cohort-api exited: ${this.log('api')}`)) : canConnect(this.apiSock)),
-      { timeout: 15000, what: 'cohort-api socket' });
+    await waitFor(async () => (p.exited ? Promise.reject(new Error(`cohort-api exited: ${this.log(name)}`)) : canConnect(sock)),
+      { timeout: 15000, what: `${name} socket` });
   }
 
   async startStreamer(i) {
@@ -280,7 +285,8 @@ export class Cluster {
       .replaceAll('@LISTEN@', `127.0.0.1:${this.port}`)
       .replaceAll('@ROOT@', path.join(ROOT, 'frontend/dist'))
       .replaceAll('@DOCS@', path.join(ROOT, 'docs'))
-      .replaceAll('@API@', `unix:${this.apiSock}`)
+      // Every cohort-api in nginx's upstream (opts.apis > 1: round robin over them).
+      .replaceAll('@API@', (this.apiSocks.length ? this.apiSocks : [this.apiSock]).map((s) => `unix:${s}`).join('; server '))
       .replaceAll('@USER@', process.getuid && process.getuid() === 0 ? 'user root;' : '')
       .replaceAll('@STREAM_SERVERS@', this.streamPorts.length
         ? this.streamPorts.map((p) => `server 127.0.0.1:${p};`).join('\n    ')
@@ -319,7 +325,8 @@ export class Cluster {
 
   async stop() {
     const streamers = [...this.procs.keys()].filter((n) => n.startsWith('stream'));
-    for (const name of ['nginx', ...streamers, 'api', 'hello', 'redis']) {
+    const apis = [...this.procs.keys()].filter((n) => /^api\d+$/.test(n));
+    for (const name of ['nginx', ...streamers, 'api', ...apis, 'hello', 'redis']) {
       const p = this.procs.get(name);
       if (p) this.check(p, await p.stop('SIGTERM'));
     }
@@ -353,7 +360,7 @@ export function withHelloLocation(conf, sock) {
 }
 
 /**
- * Starts Redis, cohort-api, opts.streamers (default 1) cohort-stream
+ * Starts Redis, opts.apis (default 1) cohort-api, opts.streamers (default 1) cohort-stream
  * instances and nginx. opts.env applies to every cohort process; apiEnv and
  * streamEnv to one kind. opts.api / opts.nginx false skip those.
  * opts.helloFcgi also starts the benchmark's hello responder (startHello).
@@ -367,7 +374,7 @@ export async function startCluster(opts = {}) {
     c.apiSock = path.join(c.dir, 'api.sock');
     await c.startRedis();
     await c.prepareDatabase();
-    if (opts.api !== false) await c.startApi();
+    if (opts.api !== false) for (let i = 0; i < (opts.apis ?? 1); i++) await c.startApi(i);
     for (let i = 0; i < (opts.streamers ?? 1); i++) await c.startStreamer(i);
     if (opts.helloFcgi) await c.startHello();
     if (opts.nginx !== false) await c.startNginx();
