@@ -102,11 +102,13 @@ export class CollabClient {
    *  dupRate       probability that a push is sent twice in parallel
    *  abortRate     probability that a REST push is aborted a few ms after it was sent (network error)
    *  eager         push again without waiting for the echo of an accepted push (default false)
+   *  autoPush      push after local edits by itself (default true); false: only flush() pushes
+   *  onPush        (body) => void, called with every push body sent (tests replay them)
    *  onError       (err) => void, in addition to errors[]
    */
   constructor(opts) {
     this.o = { transport: 'sse', pushVia: 'rest', auth: 'header', pushDelay: [0, 0], recvDelay: [0, 0],
-      dropRate: 0, dupRate: 0, abortRate: 0, eager: false, ...opts };
+      dropRate: 0, dupRate: 0, abortRate: 0, eager: false, autoPush: true, ...opts };
     this.o.apiUrl ??= this.o.url;
     this.o.streamUrl ??= this.o.url;
     this.rng = this.o.rng || Math.random;
@@ -366,8 +368,8 @@ export class CollabClient {
   // ---------------------------------------------------------------- pushing
 
   schedulePush(delay = 0) {
-    if (this.pushTimer || this.pushing) return;
-    this.pushTimer = this.timer(() => { this.pushTimer = null; this.push(); }, delay);
+    if (this.pushTimer || this.pushing || !this.o.autoPush) return;
+    this.pushTimer = this.timer(() => { this.pushTimer = null; if (this.o.autoPush) this.push(); }, delay);
   }
 
   afterProgress() {
@@ -399,7 +401,13 @@ export class CollabClient {
     };
   }
 
+  /** Pushes now (with autoPush false the only way edits leave the client); resolves when answered. */
+  flush() {
+    return this.push();
+  }
+
   async sendPush(body) {
+    this.o.onPush?.(body);
     this.stats.pushes++;
     this.stats.pushedUpdates += body.updates.length;
     if (this.o.pushVia === 'ws') return this.wsPush(body);
@@ -745,17 +753,18 @@ export function randomChange(rng, text, { maxLen = 3000, hot = null } = {}) {
   const r = rng();
   const bigDelete = len > maxLen && r < 0.5;
   if (bigDelete || (r < 0.25 && len)) {
-    const [from, to] = range(bigDelete ? 200 : 12);
+    const [from, to] = range(bigDelete ? 200 : 8);
     return { from, to };
   }
   if (r < 0.45 && len) {
-    const [from, to] = range(8);
+    const [from, to] = range(6);
     return { from, to, insert: randomText(rng) };
   }
   if (r < 0.55 && len > 4) {
-    // Several ranges in one transaction (sorted, not overlapping).
-    const pts = [pos(), pos(), pos(), pos()].sort((x, y) => x - y);
-    return [{ from: pts[0], to: pts[1], insert: randomText(rng, 2) }, { from: pts[2], to: pts[3] }];
+    // Several short ranges in one transaction (sorted, not overlapping).
+    const [a, b] = [range(3), range(3)].sort((x, y) => x[0] - y[0]);
+    if (a[1] <= b[0]) return [{ from: a[0], to: a[1], insert: randomText(rng, 2) }, { from: b[0], to: b[1] }, { from: b[1], insert: randomText(rng, 1) }];
+    return { from: a[0], to: Math.max(a[1], b[1]) };
   }
   const at = pos();
   return { from: at, insert: randomText(rng) };
@@ -802,7 +811,7 @@ export async function collabFixture(c, { writers = 2, readers = 0 } = {}) {
   const project = (await c.cliJson('project-ensure', lesson, parts[0])).project.id;
   for (let i = 1; i < parts.length; i++) await c.cliJson('grant', project, parts[i], i < writers ? 'rw' : 'r', '--by', parts[0]);
   const createFile = async (path, text, url = c.url) => {
-    const res = await fetch(`${url}/api/v1/projects/${project}/file?path=${encodeURIComponent(path)}`, {
+    const res = await fetch(`${url}/api/v1/projects/${project}/file?path=${encodeURIComponent(path)}&parents=1`, {
       method: 'PUT', headers: { 'Content-Type': 'text/plain', Authorization: `Bearer ${ws[0].token}` }, body: text,
     });
     if (res.status !== 201) throw new Error(`creating ${path}: ${res.status} ${await res.text()}`);
@@ -884,3 +893,17 @@ export class LogRecorder {
     return this.updates;
   }
 }
+
+/** Runs fn; on failure the message names the seed, so the run can be replayed. */
+export async function seeded(seed, fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    console.error(`# seed ${seed} failed (replay with COHORT_SEED=${seed})`);
+    e.message = `[seed ${seed}] ${e.message}`;
+    throw e;
+  }
+}
+
+/** The seed of a run: $COHORT_SEED, else a random one. */
+export const runSeed = () => Number(process.env.COHORT_SEED ?? Math.floor(Math.random() * 2 ** 31));
