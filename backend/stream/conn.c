@@ -376,6 +376,9 @@ void conn_enqueue(struct conn *c, struct evbuf *ev, uint16_t idx)
 {
 	if (c->flags & CONN_DEAD)
 		return;
+	/* A slow consumer gets only the newest cursor of a user in a file. */
+	if (ev->ckey_len && outq_drop_older(&c->q, ev, idx))
+		stream_metrics.cursors_coalesced++;
 	if (over_limit(c, outq_cost(ev))) {
 		overflow(c);
 		return;

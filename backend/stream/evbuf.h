@@ -16,13 +16,28 @@
 
 /* Stored envelopes above this size are skipped (and logged) by the reader. */
 #define EVBUF_MAX (1024 * 1024)
+/* Longest user or file name in a coalescing key; longer ones are not coalesced. */
+#define EVBUF_KEY_MAX 2048
 
 struct evbuf {
 	uint32_t refs;
 	uint32_t len;        /* bytes of json, without the NUL */
+	uint32_t ckey_len;   /* 0, or the bytes of the coalescing key (evbuf_ckey) */
 	struct stream_id id; /* the stream position this event moves its reader to */
-	char json[];         /* NUL-terminated, never contains CR or LF */
+	char json[];         /* NUL-terminated, never contains CR or LF; the key follows */
 };
+
+/*
+ * Coalescing: a `cursor` event may be replaced by a newer one of the same
+ * user and file that a slow connection has not been sent yet (the one kind
+ * of event that may be collapsed, docs/protocol.md section 6). Its key,
+ * "<actor.user>\0<file>", is extracted once when the event is built from
+ * Redis and stored after the JSON, so queues compare bytes, never parse.
+ */
+static inline const char *evbuf_ckey(const struct evbuf *ev)
+{
+	return ev->json + ev->len + 1;
+}
 
 /* Builds the final envelope from a stored one (event_finalize with the entry
  * id spliced in). Raw CR/LF bytes, which valid JSON can only hold as

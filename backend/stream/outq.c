@@ -2,6 +2,7 @@
 #include "stream/evbuf.h"
 #include "core/err.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,6 +75,39 @@ void outq_pop(struct outq *q)
 	q->count--;
 	if (!q->count)
 		q->head = 0;
+}
+
+static bool same_key(const struct evbuf *a, const struct evbuf *b)
+{
+	return a->ckey_len == b->ckey_len && !memcmp(evbuf_ckey(a), evbuf_ckey(b), a->ckey_len);
+}
+
+int outq_drop_older(struct outq *q, const struct evbuf *ev, uint32_t tag)
+{
+	uint32_t mask = q->cap - 1, i;
+
+	if (!ev->ckey_len || !q->count)
+		return 0;
+	/* At most one match: every cursor pushed drops its predecessor. */
+	for (i = 0; i < q->count; i++) {
+		const struct outq_ent *e = &q->ents[(q->head + i) & mask];
+
+		if (e->tag == tag && same_key(e->ev, ev))
+			break;
+	}
+	if (i == q->count)
+		return 0;
+	if (i == 0) {
+		outq_pop(q);
+		return 1;
+	}
+	q->bytes -= outq_cost(q->ents[(q->head + i) & mask].ev);
+	evbuf_unref(q->ents[(q->head + i) & mask].ev);
+	for (; i + 1 < q->count; i++)
+		q->ents[(q->head + i) & mask] = q->ents[(q->head + i + 1) & mask];
+	q->ents[(q->head + i) & mask].ev = NULL;
+	q->count--;
+	return 1;
 }
 
 int outq_splice(struct outq *to, struct outq *from)

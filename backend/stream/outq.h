@@ -40,6 +40,11 @@ int outq_push(struct outq *q, struct evbuf *ev, uint32_t tag);
 const struct outq_ent *outq_peek(const struct outq *q);
 /* Drops the oldest entry (and its reference). */
 void outq_pop(struct outq *q);
+/* For an event with a coalescing key (evbuf.h): drops the queued entry with
+ * the same tag and key, if there is one, so that ev — pushed next — takes
+ * its place at the end. The entries keep their order, so positions still
+ * only move forward. Returns 1 when an entry was dropped, else 0. */
+int outq_drop_older(struct outq *q, const struct evbuf *ev, uint32_t tag);
 /* Moves every entry of from to the end of to, in order (from ends empty). */
 int outq_splice(struct outq *to, struct outq *from);
 /* Drops every entry but keeps the storage. */

@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, curl } from './lib/cluster.mjs';
 import { api, user } from './t1099-api-people-helpers.mjs';
-import { wsOpen, wsUrl, sseReady, metrics, until } from './t2000-stream-helpers.mjs';
+import { wsOpen, wsUrl, sseReady, metrics, until, redisPipe, cmpId } from './t2000-stream-helpers.mjs';
 
 let c, alice, bob, olga, project, base, routes;
 const q = encodeURIComponent;
@@ -266,5 +266,49 @@ test('sockets closed while their edits run: no crash, the server goes on', { tim
     assert.deepEqual(await answer(w, id), { type: 'ack', id, version: d.version + 1, accepted: 1, skipped: 0 });
   } finally {
     w.close();
+  }
+});
+
+test('a burst of cursor events is coalesced to the newest per user and file; other events all arrive', { timeout: 30000 }, async () => {
+  const key = `{p:${project}}:events`;
+  const ev = (type, user, file, n) => JSON.stringify({
+    type, stream: `project:${project}`, project: String(project), file, version: 1,
+    actor: { user, client: 'k' }, ts: { recv: 1, pub: 1 }, data: { n },
+  });
+  const s = await sseReady(`${c.url}/stream/events?streams=project:${project}`, { headers: { Authorization: `Bearer ${bob.token}` } });
+  const w = await open(routes[1].ws, alice);
+  try {
+    await subscribed(w);
+    const before = (await metrics(c.streamUrls[0]))('cohort_stream_cursors_coalesced_total');
+    const cmds = [];
+    for (let i = 0; i < 300; i++) {
+      cmds.push(['XADD', key, '*', 'e', ev('cursor', 'alice', 'burst.txt', i)]);
+      cmds.push(['XADD', key, '*', 'e', ev('cursor', 'bob', 'burst.txt', i)]);
+      if (i % 30 === 0) cmds.push(['XADD', key, '*', 'e', ev('note', 'alice', 'burst.txt', i)]);
+    }
+    const ids = await redisPipe(c.redisPort, cmds);
+    for (const id of ids) assert.ok(!(id instanceof Error), String(id));
+    const last = ids[ids.length - 1];
+    for (const got of [
+      () => s.events.map((e) => e.data).filter((e) => e.file === 'burst.txt'),
+      () => w.all.filter((m) => m.type === 'events').flatMap((m) => m.events).filter((e) => e.file === 'burst.txt'),
+    ]) {
+      await until(() => got().some((e) => e.id === last), 'the newest event');
+      const list = got();
+      // Every non-cursor event, in order; the newest cursor of each user last.
+      assert.deepEqual(list.filter((e) => e.type === 'note').map((e) => e.data.n), [0, 30, 60, 90, 120, 150, 180, 210, 240, 270]);
+      for (const u of ['alice', 'bob']) {
+        const mine = list.filter((e) => e.type === 'cursor' && e.actor.user === u);
+        assert.equal(mine[mine.length - 1].data.n, 299);
+        for (let i = 1; i < mine.length; i++) assert.ok(mine[i].data.n > mine[i - 1].data.n);
+      }
+      for (let i = 1; i < list.length; i++) assert.ok(cmpId(list[i - 1].id, list[i].id) < 0, 'ids increase');
+      assert.ok(list.length < 610, `coalesced (${list.length} of 610 delivered)`);
+    }
+    const after = (await metrics(c.streamUrls[0]))('cohort_stream_cursors_coalesced_total');
+    assert.ok(after > before, 'counted');
+  } finally {
+    w.close();
+    s.close();
   }
 });

@@ -1,7 +1,9 @@
 /*
  * Unit tests for cohort-stream's shared event buffers (evbuf) and the
  * per-connection output queue (outq): reference counting, byte accounting,
- * ring wrap-around and growth, splicing, trimming.
+ * ring wrap-around and growth, splicing, trimming, and the coalescing of
+ * cursor events (the key extracted once per event, the older cursor of the
+ * same user and file dropped from a queue, order kept).
  */
 #include "stream/evbuf.h"
 #include "stream/outq.h"
@@ -189,6 +191,125 @@ static void test_outq_splice_and_clear(void **state)
 	evbuf_unref(e3);
 }
 
+/* A finalized cursor event of user in file (stored the way producers store it). */
+static struct evbuf *cursor_ev(uint64_t ms, const char *user, const char *file)
+{
+	char stored[512];
+	struct stream_id id = { ms, 0 };
+	struct evbuf *ev = NULL;
+
+	snprintf(stored, sizeof(stored),
+		 "{\"type\":\"cursor\",\"stream\":\"project:7\",\"project\":\"7\",\"file\":\"%s\",\"version\":3,"
+		 "\"actor\":{\"user\":\"%s\",\"client\":\"c\"},\"ts\":{\"recv\":1,\"pub\":2},\"data\":{\"main\":0}}",
+		 file, user);
+	assert_int_equal(evbuf_finalize(&ev, &id, stored, strlen(stored)), 0);
+	return ev;
+}
+
+static void test_evbuf_cursor_key(void **state)
+{
+	static const struct {
+		const char *stored;
+		const char *key; /* NULL: none */
+		size_t klen;
+	} rows[] = {
+		{ "{\"type\":\"cursor\",\"file\":\"a.py\",\"actor\":{\"user\":\"u1\",\"client\":\"c\"},\"data\":{}}",
+		  "u1\0a.py", 7 },
+		{ "{\"type\":\"update\",\"file\":\"a.py\",\"actor\":{\"user\":\"u1\",\"client\":\"c\"},\"data\":{}}", NULL, 0 },
+		{ "{\"type\":\"cursor\",\"actor\":{\"user\":\"u1\"},\"data\":{}}", NULL, 0 },
+		{ "{\"type\":\"cursor\",\"file\":\"a.py\",\"actor\":null,\"data\":{}}", NULL, 0 },
+		{ "{\"type\":\"cursor\",\"file\":\"a.py\",\"actor\":{\"user\":null},\"data\":{}}", NULL, 0 },
+		{ "{\"type\":\"cursor\",\"file\":\"a.py\",\"actor\":{\"user\":\"u1\"},\"data\":[}", NULL, 0 },
+		{ "{\"type\":\"cursors\",\"file\":\"a.py\",\"actor\":{\"user\":\"u1\"}}", NULL, 0 },
+	};
+	struct stream_id id = { 1, 0 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct evbuf *ev = NULL;
+		int err = evbuf_finalize(&ev, &id, rows[i].stored, strlen(rows[i].stored));
+
+		/* The malformed one is still delivered (its JSON is the producer's business). */
+		assert_int_equal(err, 0);
+		if (ev->ckey_len != rows[i].klen)
+			fail_msg("row %zu: key length %u, want %zu", i, ev->ckey_len, rows[i].klen);
+		if (rows[i].key)
+			assert_memory_equal(evbuf_ckey(ev), rows[i].key, rows[i].klen);
+		/* The key lives after the JSON and its NUL; the JSON is untouched. */
+		assert_int_equal(strlen(ev->json), ev->len);
+		evbuf_unref(ev);
+	}
+	evbuf_cleanup();
+}
+
+static void test_outq_coalesce_cursors(void **state)
+{
+	struct outq q = OUTQ_INIT;
+	struct evbuf *a1 = cursor_ev(1, "u1", "a.py"), *b1 = cursor_ev(2, "u2", "a.py");
+	struct evbuf *up = mk(3, "{\"type\":\"update\"}"), *a2 = cursor_ev(4, "u1", "a.py");
+	struct evbuf *other = cursor_ev(5, "u1", "b.py"), *a3 = cursor_ev(6, "u1", "a.py");
+	size_t bytes;
+
+	(void)state;
+	/* Nothing to drop in an empty queue, nor for an event without a key. */
+	assert_int_equal(outq_drop_older(&q, a1, 0), 0);
+	assert_int_equal(outq_push(&q, a1, 0), 0);
+	assert_int_equal(outq_drop_older(&q, up, 0), 0);
+	assert_int_equal(outq_push(&q, b1, 0), 0);
+	assert_int_equal(outq_push(&q, up, 0), 0);
+	/* u1's newer cursor in a.py drops the older one, from the middle of the ring... */
+	assert_int_equal(outq_drop_older(&q, a2, 0), 1);
+	assert_int_equal(outq_push(&q, a2, 0), 0);
+	assert_int_equal(q.count, 3);
+	assert_int_equal(a1->refs, 1);
+	/* ...keeping the others in order, the newest last. */
+	assert_ptr_equal(q.ents[(q.head + 0) & (q.cap - 1)].ev, b1);
+	assert_ptr_equal(q.ents[(q.head + 1) & (q.cap - 1)].ev, up);
+	assert_ptr_equal(q.ents[(q.head + 2) & (q.cap - 1)].ev, a2);
+	assert_int_equal(q.bytes, outq_cost(b1) + outq_cost(up) + outq_cost(a2));
+	/* Another file, or another subscription (tag), is another key. */
+	assert_int_equal(outq_drop_older(&q, other, 0), 0);
+	assert_int_equal(outq_drop_older(&q, a3, 1), 0);
+	/* From the head of the queue too. */
+	outq_pop(&q);
+	outq_pop(&q);
+	assert_int_equal(outq_drop_older(&q, a3, 0), 1);
+	assert_int_equal(q.count, 0);
+	assert_int_equal(q.bytes, 0);
+	assert_int_equal(a2->refs, 1);
+	/* Around the ring's wrap point: the head moves to the last slot first. */
+	assert_int_equal(outq_push(&q, up, 0), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(outq_push(&q, up, 0), 0);
+		outq_pop(&q);
+	}
+	assert_int_equal(q.cap, 4);
+	assert_int_equal(q.head, 3);
+	assert_int_equal(outq_push(&q, a1, 0), 0);
+	assert_int_equal(outq_push(&q, up, 0), 0);
+	assert_int_equal(outq_push(&q, other, 0), 0);
+	assert_int_equal(q.cap, 4);
+	bytes = q.bytes;
+	assert_int_equal(outq_drop_older(&q, a3, 0), 1);
+	assert_int_equal(q.bytes, bytes - outq_cost(a1));
+	assert_int_equal(q.count, 3);
+	assert_int_equal(a1->refs, 1);
+	assert_ptr_equal(outq_peek(&q)->ev, up);
+	outq_pop(&q);
+	assert_ptr_equal(outq_peek(&q)->ev, up);
+	outq_pop(&q);
+	assert_ptr_equal(outq_peek(&q)->ev, other);
+	outq_release(&q);
+	assert_int_equal(up->refs, 1);
+	evbuf_unref(a1);
+	evbuf_unref(b1);
+	evbuf_unref(up);
+	evbuf_unref(a2);
+	evbuf_unref(other);
+	evbuf_unref(a3);
+	evbuf_cleanup();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +319,8 @@ int main(void)
 		cmocka_unit_test(test_outq_fifo_and_bytes),
 		cmocka_unit_test(test_outq_wrap_and_grow),
 		cmocka_unit_test(test_outq_splice_and_clear),
+		cmocka_unit_test(test_evbuf_cursor_key),
+		cmocka_unit_test(test_outq_coalesce_cursors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
