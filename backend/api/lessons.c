@@ -8,6 +8,7 @@
 #include "core/json.h"
 #include "core/jsonw.h"
 #include "core/lesson.h"
+#include "core/objects.h"
 #include "core/project.h"
 #include "core/render.h"
 #include "core/template.h"
@@ -144,6 +145,15 @@ int lesson_delete_one(struct request *req, struct response *res)
 {
 	int err = lesson_delete(req->db, req->lesson.id);
 
+	if (!err && req->lesson.template_ref[0]) {
+		/* The lesson is gone: its template's objects go too (a failure
+		 * only leaves an orphan object, and is logged). */
+		struct objects *o = NULL;
+
+		if (!objects_open(req->cfg->objects_url, &o))
+			template_drop(o, req->lesson.template_ref);
+		objects_free(o);
+	}
 	if (!err)
 		res->status = 204;
 	return err;

@@ -5,6 +5,8 @@
 #include "core/err.h"
 #include "core/lesson.h"
 #include "core/num.h"
+#include "core/objects.h"
+#include "core/template.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +81,13 @@ int cmd_lesson_delete(struct cli *c, int argc, char **argv)
 	err = lesson_delete(c->db, id);
 	if (err)
 		return cli_fail(c, err, "cannot delete lesson %lld: %s", (long long)id, cli_why(c, err));
+	if (l.template_ref[0]) {
+		struct objects *o = NULL;
+
+		if (!objects_open(c->cfg.objects_url, &o))
+			template_drop(o, l.template_ref);
+		objects_free(o);
+	}
 	jsonw_obj(&c->out, NULL);
 	render_lesson(&c->out, "deleted", &l);
 	jsonw_end(&c->out);

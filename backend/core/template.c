@@ -234,6 +234,12 @@ int template_info_get(struct objects *o, const char *ref, struct template_info *
 	return rc;
 }
 
+void template_drop(struct objects *o, const char *ref)
+{
+	if (o && ref && *ref)
+		delete_quietly(o, ref);
+}
+
 int template_remove(struct db *db, struct objects *o, int64_t lesson_id)
 {
 	char old[TEMPLATE_REF_MAX + 1];

@@ -85,6 +85,10 @@ int template_info_get(struct objects *o, const char *ref, struct template_info *
  * lesson had none. Existing projects keep their files. */
 int template_remove(struct db *db, struct objects *o, int64_t lesson_id);
 
+/* Deletes a template's objects (archive and summary) by ref, for a lesson
+ * that is gone; missing objects are fine, other failures are logged. */
+void template_drop(struct objects *o, const char *ref);
+
 /* The first-access import described above, into ws (the project of
  * lesson_id). The object store objects_url is opened only when there is
  * something to import. A stored template that no longer passes lim, or

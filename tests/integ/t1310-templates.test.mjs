@@ -472,3 +472,15 @@ test('permissions: students read the summary but cannot change it; outsiders see
   const pt = await firstAccess(t, l);
   assert.deepEqual(await projectTree(t, pt), {});
 });
+
+test('deleting a lesson deletes its template objects (API and CLI)', async () => {
+  const l1 = await lesson();
+  const t1 = (await upload(l1, readFileSync(path.join(DATA, 'good.zip')), 'application/zip')).json().template;
+  const l2 = await lesson();
+  const t2 = (await c.cliJson('template', 'import', l2, path.join(DATA, 'good.tar'))).template;
+  assert.ok(storeKeys().includes(t1.ref) && storeKeys().includes(t2.ref));
+  const d = await api(c, 'DELETE', `/api/v1/lessons/${l1}`, { token: teacher.token });
+  assert.equal(d.status, 204, d.body);
+  await c.cliJson('lesson-delete', l2);
+  assert.deepEqual(storeKeys().filter((k) => k.startsWith(t1.ref) || k.startsWith(t2.ref)), []);
+});
