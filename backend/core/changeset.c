@@ -68,17 +68,26 @@ static void set_err(char *err, size_t errlen, const char *msg)
 
 /* ---- UTF-16 units over UTF-8 ------------------------------------------- */
 
-/* Bytes of the character that starts with lead byte c. The text is valid
- * UTF-8 by contract; a stray byte counts as one byte, one unit. */
-static size_t char_bytes(unsigned char c)
+/*
+ * Counting rule: a character's units are counted at its lead byte (two for a
+ * four-byte sequence, one otherwise) and continuation bytes count nothing.
+ * That lets eight bytes be counted at once (SWAR): units = 8 - continuation
+ * bytes + four-byte leads. Text is valid UTF-8 by contract; on other bytes
+ * the functions stay in bounds and merely count oddly.
+ */
+#define HIGH_BITS 0x8080808080808080ULL
+
+static int64_t word_units(uint64_t w)
 {
-	if (c < 0xC0)
-		return 1;
-	if (c < 0xE0)
-		return 2;
-	if (c < 0xF0)
-		return 3;
-	return 4;
+	uint64_t cont = w & ~(w << 1) & HIGH_BITS;                      /* 10xxxxxx */
+	uint64_t four = w & (w << 1) & (w << 2) & (w << 3) & HIGH_BITS; /* 1111xxxx */
+
+	return 8 - __builtin_popcountll(cont) + __builtin_popcountll(four);
+}
+
+static int64_t byte_units(unsigned char c)
+{
+	return (c & 0xC0) == 0x80 ? 0 : c >= 0xF0 ? 2 : 1;
 }
 
 int64_t cs_utf16_len(const char *text, size_t len)
@@ -86,57 +95,50 @@ int64_t cs_utf16_len(const char *text, size_t len)
 	const unsigned char *p = (const unsigned char *)text, *end = p + len;
 	int64_t n = 0;
 
-	while (p < end) {
-		size_t b = char_bytes(*p);
+	while (end - p >= 8) {
+		uint64_t w;
 
-		if (b > (size_t)(end - p))
-			b = (size_t)(end - p);
-		n += b == 4 ? 2 : 1;
-		p += b;
+		memcpy(&w, p, 8);
+		n += word_units(w);
+		p += 8;
 	}
+	while (p < end)
+		n += byte_units(*p++);
 	return n;
 }
 
-/* Advances *pos (a byte offset in s[0..len)) by units UTF-16 units. Returns
- * -1 when the text ends first or the end falls inside a surrogate pair. */
+/* Advances *pos (a byte offset in s[0..len) at a character boundary) by
+ * units UTF-16 units. Returns -1 when the text ends first or the end falls
+ * inside a surrogate pair. */
 static int advance_units(const char *s, size_t len, size_t *pos, int64_t units)
 {
 	const unsigned char *p = (const unsigned char *)s + *pos, *end = (const unsigned char *)s + len;
 
 	while (units > 0) {
-		size_t b;
-
-		/* ASCII runs, eight bytes (eight units) at a time. */
-		while (units >= 8 && end - p >= 8) {
+		/* Whole words while they hold no more units than wanted; the
+		 * word may end inside a character whose lead it counted. */
+		while (end - p >= 8) {
 			uint64_t w;
+			int64_t u;
 
 			memcpy(&w, p, 8);
-			if (w & 0x8080808080808080ULL)
+			u = (w & HIGH_BITS) ? word_units(w) : 8;
+			if (u > units)
 				break;
 			p += 8;
-			units -= 8;
+			units -= u;
 		}
 		if (units == 0)
 			break;
 		if (p >= end)
 			return -1;
-		if (*p < 0x80) {
-			p++;
-			units--;
-			continue;
-		}
-		b = char_bytes(*p);
-		if (b > (size_t)(end - p))
-			b = (size_t)(end - p);
-		if (b == 4) {
-			if (units < 2)
-				return -1;
-			units -= 2;
-		} else {
-			units--;
-		}
-		p += b;
+		if (*p >= 0xF0 && units < 2)
+			return -1;
+		units -= byte_units(*p++);
 	}
+	/* Finish the character whose lead byte was counted last. */
+	while (p < end && (*p & 0xC0) == 0x80)
+		p++;
 	*pos = (size_t)(p - (const unsigned char *)s);
 	return 0;
 }

@@ -426,6 +426,78 @@ static void test_apply_rows(void **state)
 	}
 }
 
+/* Every position of a long mixed document: an insertion at each unit offset
+ * (refused inside a surrogate pair) and the deletion of each character,
+ * against offsets computed here one character at a time. Long ASCII runs
+ * and multibyte characters straddling eight-byte words exercise the
+ * word-at-a-time counting in changeset.c. */
+static void test_every_position(void **state)
+{
+	static const char *const pieces[] = { "a", "\xc3\xa9", "\xe4\xb8\xad", "\xf0\x9f\x98\x80", "\n",
+					      "abcdefghijklmnopq", "\xf0\x9d\x92\xb3\xf0\x9f\x8e\x89" };
+	struct strbuf doc = STRBUF_INIT;
+	size_t byte_at[4096], nchar = 0;
+	int64_t unit_at[4096], total;
+	unsigned seed = 12345;
+
+	(void)state;
+	while (doc.len < 1500) {
+		seed = seed * 1103515245 + 12345;
+		strbuf_adds(&doc, pieces[(seed >> 16) % (sizeof(pieces) / sizeof(pieces[0]))]);
+	}
+	/* Character starts and their unit offsets, the slow way. */
+	total = 0;
+	for (size_t b = 0; b < doc.len;) {
+		unsigned char c = (unsigned char)doc.buf[b];
+		size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+
+		byte_at[nchar] = b;
+		unit_at[nchar++] = total;
+		total += n == 4 ? 2 : 1;
+		b += n;
+	}
+	byte_at[nchar] = doc.len;
+	unit_at[nchar] = total;
+	assert_int_equal(cs_utf16_len(doc.buf, doc.len), total);
+
+	for (size_t i = 0, u = 0; u <= (size_t)total; u++) {
+		char json[96];
+		struct changeset *cs = NULL;
+		struct strbuf out = STRBUF_INIT;
+		int rc;
+
+		while (i < nchar && unit_at[i] < (int64_t)u)
+			i++;
+		snprintf(json, sizeof(json), "[%zu,[0,\"|\"],%lld]", u, (long long)total - (long long)u);
+		assert_int_equal(cs_parse(json, strlen(json), &cs, NULL, 0), 0);
+		rc = cs_apply(cs, doc.buf, doc.len, &out, NULL, 0);
+		if (unit_at[i] != (int64_t)u) {
+			if (rc != COHORT_E_RANGE)
+				fail_msg("insertion at unit %zu (inside a pair) not refused", u);
+		} else if (rc || out.len != doc.len + 1 || memcmp(out.buf, doc.buf, byte_at[i]) ||
+			   out.buf[byte_at[i]] != '|' || memcmp(out.buf + byte_at[i] + 1, doc.buf + byte_at[i], doc.len - byte_at[i])) {
+			fail_msg("insertion at unit %zu misplaced", u);
+		}
+		if (!rc && i < nchar) {
+			/* Delete the character that starts here. */
+			int64_t w = unit_at[i + 1] - unit_at[i];
+
+			cs_free(cs);
+			cs = NULL;
+			strbuf_reset(&out);
+			snprintf(json, sizeof(json), "[%zu,[%lld],%lld]", u, (long long)w, (long long)(total - (int64_t)u - w));
+			assert_int_equal(cs_parse(json, strlen(json), &cs, NULL, 0), 0);
+			if (cs_apply(cs, doc.buf, doc.len, &out, NULL, 0) || out.len != doc.len - (byte_at[i + 1] - byte_at[i]) ||
+			    memcmp(out.buf, doc.buf, byte_at[i]) ||
+			    memcmp(out.buf + byte_at[i], doc.buf + byte_at[i + 1], doc.len - byte_at[i + 1]))
+				fail_msg("deleting the character at unit %zu went wrong", u);
+		}
+		strbuf_release(&out);
+		cs_free(cs);
+	}
+	strbuf_release(&doc);
+}
+
 static struct changeset *P(const char *json)
 {
 	struct changeset *cs = NULL;
@@ -590,6 +662,7 @@ int main(void)
 		cmocka_unit_test(test_from_json_not_array),
 		cmocka_unit_test(test_apply_rows), cmocka_unit_test(test_mismatch),
 		cmocka_unit_test(test_limits),     cmocka_unit_test(test_accessors),
+		cmocka_unit_test(test_every_position),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
