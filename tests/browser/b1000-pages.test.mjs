@@ -4,6 +4,10 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { launch, demoCluster, token, apiAs, signedInPage, shot, waitFor } from './lib.mjs';
 
 const XSS = '<img src=x onerror=alert(1)>';
@@ -67,6 +71,30 @@ test('course page: lessons in order, roster; a teacher adds, renames, reorders a
   await alice.getByRole('link', { name: 'Hello, world' }).waitFor();
   assert.equal(await alice.getByRole('button', { name: /^Delete / }).count(), 0);
   await shot(alice, 'course-student');
+});
+
+test('a teacher uploads a template with progress; a student\'s new project starts from it', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cohort-tpl-'));
+  try {
+    mkdirSync(path.join(dir, 'tpl/data'), { recursive: true });
+    writeFileSync(path.join(dir, 'tpl/pointers.c'), '#include <stdio.h>\nint main(void) { int x = 1; int *p = &x; return *p - 1; }\n');
+    writeFileSync(path.join(dir, 'tpl/data/notes.txt'), 'Pointers hold addresses.\n');
+    // Incompressible padding so the upload takes a few progress events.
+    writeFileSync(path.join(dir, 'tpl/data/blob.bin'), Buffer.from(Array.from({ length: 300000 }, (_, i) => (i * 7919 + (i >> 3) * 31) & 255)));
+    const archive = path.join(dir, 'pointers.tar.gz');
+    execFileSync('tar', ['-czf', archive, '-C', path.join(dir, 'tpl'), '.']);
+    await teacher.goto(`${c.url}/courses/${seed.course.id}`);
+    await teacher.getByLabel('Template archive for Pointers').setInputFiles(archive);
+    await teacher.getByRole('button', { name: 'Upload the template for Pointers' }).click();
+    await teacher.getByText('Template for Pointers uploaded.').waitFor();
+    assert.equal(await teacher.getByRole('progressbar', { name: 'Upload progress for Pointers' }).getAttribute('value'), '100');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  await alice.goto(`${c.url}/lessons/${seed.lessons[1].id}`);
+  await alice.locator('.tree li[data-path="pointers.c"]').waitFor();
+  await alice.locator('.tree li[data-path="data/notes.txt"]').waitFor();
+  await alice.locator('.tree li[data-path="data/blob.bin"]').getByText('binary').waitFor();
 });
 
 test('a teacher creates a course and sees its join code; a student joins with it', async () => {

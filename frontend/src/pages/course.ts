@@ -40,7 +40,7 @@ export async function coursePage(main: HTMLElement, params: Record<string, strin
     const fileId = `tpl-${l.id}`;
     const input = h('input', { type: 'file', id: fileId, accept: '.zip,.tar,.tar.gz,.tgz,.tar.xz,.txz' });
     const progress = h('progress', { max: 100, value: 0, hidden: true, 'aria-label': `Upload progress for ${l.name}` });
-    const btn = h('button', { type: 'button' }, 'Upload template');
+    const btn = h('button', { type: 'button', 'aria-label': `Upload the template for ${l.name}` }, 'Upload template');
     btn.addEventListener('click', async () => {
       const f = input.files?.[0];
       if (!f) {
@@ -54,14 +54,14 @@ export async function coursePage(main: HTMLElement, params: Record<string, strin
           progress.value = total ? Math.round((sent / total) * 100) : 0;
         });
         progress.value = 100;
+        hasTemplate.textContent = ' (has a template)';
         say(`Template for ${l.name} uploaded.`);
-        await loadLessons();
       } catch (e) {
         say(`Template upload failed: ${describe(e)}`, 'error');
       }
     });
-    return h('div', { class: 'template' }, h('label', { for: fileId }, `Template archive for ${l.name}`), input, btn, progress,
-      l.template_ref ? h('span', { class: 'muted' }, ' (has a template)') : null);
+    const hasTemplate = h('span', { class: 'muted' }, l.template_ref ? ' (has a template)' : '');
+    return h('div', { class: 'template' }, h('label', { for: fileId }, `Template archive for ${l.name}`), input, btn, progress, hasTemplate);
   };
 
   const renderLessons = (): void => {
