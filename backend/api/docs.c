@@ -10,6 +10,7 @@
 #include "api/wsreq.h"
 #include "core/collab.h"
 #include "core/config.h"
+#include "core/cursor.h"
 #include "core/err.h"
 #include "core/event.h"
 #include "core/json.h"
@@ -28,15 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CURSOR_RANGES_MAX 32
 #define PULL_WAIT_MAX_S 30
-
-/* Cursor colours for project files: a user's colour is fixed by their id, so
- * every screen shows the same one (rooms assign theirs, issue 6). */
-static const char *const palette[] = {
-	"#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#46a1a8",
-	"#f032e6", "#7a9a01", "#c2185b", "#008080", "#9a6324", "#800000",
-};
 
 /* Long-polls waiting at once in this process; beyond the bound a pull
  * answers at once (the client simply asks again). */
@@ -247,90 +240,18 @@ int doc_sum(struct request *req, struct response *res)
 	return err;
 }
 
-static int publish_cursor(struct request *req, const char *path, long long version,
-			  const char *client, const char *data)
-{
-	char key[KV_KEY_MAX], scope[40], project[24], maxlen[24];
-	struct strbuf stored = STRBUF_INIT;
-	redisReply *r = NULL;
-	struct event ev = {
-		.type = "cursor",
-		.project = project,
-		.stream = scope,
-		.file = path,
-		.version = version,
-		.actor_user = req->who.login,
-		.actor_client = client,
-		.ts_recv = req->recv_wall_us,
-		.data_json = data,
-	};
-	int err;
-
-	snprintf(project, sizeof(project), "%lld", (long long)req->project.id);
-	snprintf(scope, sizeof(scope), "project:%lld", (long long)req->project.id);
-	snprintf(maxlen, sizeof(maxlen), "%ld", req->cfg->events_maxlen);
-	ev.ts_pub = req->recv_wall_us;
-	strbuf_init(&stored, EVENT_DATA_MAX * 2);
-	err = kv_project_stream(key, sizeof(key), req->project.id);
-	if (!err)
-		err = event_encode_stored(&stored, &ev);
-	if (!err) {
-		const char *argv[] = { "XADD", key, "MAXLEN", "~", maxlen, "*", EVENT_FIELD, stored.buf };
-		size_t lens[] = { 4, strlen(key), 6, 1, strlen(maxlen), 1, strlen(EVENT_FIELD), stored.len };
-
-		err = rconn_cmd(req->worker->redis, &r, 8, argv, lens);
-	}
-	rconn_reply_free(r);
-	strbuf_release(&stored);
-	return err;
-}
-
-/* Validates {anchor, head} ranges into w; positions at most len. */
-static int cursor_ranges(struct response *res, struct json_object *arr, int64_t len, long long main,
-			 struct jsonw *w)
-{
-	size_t n = arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
-
-	if (n == 0 || n > CURSOR_RANGES_MAX || main < 0 || (size_t)main >= n) {
-		response_detail(res, "ranges must hold 1 to %d ranges and main must index one of them",
-				CURSOR_RANGES_MAX);
-		return COHORT_E_FIELD;
-	}
-	jsonw_arr(w, "ranges");
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *r = json_object_array_get_idx(arr, i);
-		long long a, h;
-
-		if (!json_object_is_type(r, json_type_object) ||
-		    json_get_int(r, "anchor", true, 0, len, &a) || json_get_int(r, "head", true, 0, len, &h)) {
-			response_detail(res, "each range needs anchor and head from 0 to the document's length (%lld)",
-					(long long)len);
-			return COHORT_E_RANGE;
-		}
-		jsonw_obj(w, NULL);
-		jsonw_int(w, "anchor", a);
-		jsonw_int(w, "head", h);
-		jsonw_end(w);
-	}
-	jsonw_end(w);
-	return 0;
-}
-
 int doc_cursor(struct request *req, struct response *res)
 {
 	static const char *const keys[] = { "version", "ranges", "main", "clientID", NULL };
-	char path[PATH_BUF], user[24];
+	char path[PATH_BUF], why[256] = "";
 	struct workspace ws;
-	struct ws_doc d;
-	struct json_object *root = NULL, *ranges = NULL;
-	const char *unknown, *client;
-	size_t cl;
-	long long version, main = 0;
-	struct jsonw w;
+	struct json_object *root = NULL;
+	struct cursor_req cr;
+	struct cursor_who who = { req->who.user_id, req->who.login, req->me.id ? req->me.nickname : NULL };
+	const char *unknown;
 	int err = query_path(req, res, "path", false, path);
 
-	memset(&d, 0, sizeof(d));
-	jsonw_init(&w);
+	memset(&cr, 0, sizeof(cr));
 	if (err)
 		goto out;
 	if ((err = request_json(req, res, &root)))
@@ -340,51 +261,23 @@ int doc_cursor(struct request *req, struct response *res)
 		err = COHORT_E_FIELD;
 		goto out;
 	}
-	if (json_get_int(root, "version", true, 0, 1LL << 53, &version) ||
-	    json_get_int(root, "main", false, 0, CURSOR_RANGES_MAX, &main) ||
-	    json_get_str(root, "clientID", true, COLLAB_CLIENT_MAX, &client, &cl) ||
-	    !collab_client_ok(client, cl)) {
+	if (json_get_int(root, "version", true, 0, 1LL << 53, &cr.version) ||
+	    json_get_int(root, "main", false, 0, CURSOR_RANGES_MAX, &cr.main) ||
+	    json_get_str(root, "clientID", true, COLLAB_CLIENT_MAX, &cr.client, &cr.client_len) ||
+	    !collab_client_ok(cr.client, cr.client_len)) {
 		response_detail(res, "version, clientID (1 to 64 of [A-Za-z0-9_-]) and ranges are required");
 		err = COHORT_E_FIELD;
 		goto out;
 	}
-	json_object_object_get_ex(root, "ranges", &ranges);
+	json_object_object_get_ex(root, "ranges", &cr.ranges);
 	ws_open(req, &ws);
-	if ((err = workspace_doc_sync(&ws, path, -1, false, false, &d))) {
-		err = ws_fail(res, &ws, err);
+	err = cursor_publish(&ws, path, &cr, &who, why, sizeof(why));
+	if (err) {
+		err = doc_fail(res, &ws, why, err);
 		goto out;
 	}
-	if (version > d.version) {
-		response_detail(res, "version is newer than the file's version (%lld)", d.version);
-		err = COHORT_E_RANGE;
-		goto out;
-	}
-	jsonw_obj(&w, NULL);
-	jsonw_strn(&w, "clientID", client, cl);
-	jsonw_int(&w, "version", version);
-	/* Positions of an older version are checked against today's length
-	 * plus nothing: a cursor is advisory, clients map or clamp it. */
-	if ((err = cursor_ranges(res, ranges, version == d.version ? d.len16 : (int64_t)1 << 53, main, &w)))
-		goto out;
-	jsonw_int(&w, "main", main);
-	jsonw_id(&w, "user", req->who.user_id);
-	jsonw_str(&w, "login", req->who.login);
-	jsonw_str(&w, "name", req->me.id && req->me.nickname[0] ? req->me.nickname : req->who.login);
-	jsonw_str(&w, "color", palette[(unsigned long long)req->who.user_id % (sizeof(palette) / sizeof(palette[0]))]);
-	jsonw_end(&w);
-	if ((err = jsonw_finish(&w)))
-		goto out;
-	snprintf(user, sizeof(user), "%lld", (long long)req->who.user_id);
-	if (w.sb.len <= WS_CURSOR_MAX && workspace_cursor_set(&ws, path, req->who.user_id, w.sb.buf)) {
-		err = ws_fail(res, &ws, COHORT_E_NOTFOUND);
-		goto out;
-	}
-	if ((err = publish_cursor(req, path, version, client, w.sb.buf)))
-		goto out;
 	res->status = 204;
 out:
-	ws_doc_release(&d);
-	jsonw_release(&w);
 	json_put(root);
 	return err;
 }
