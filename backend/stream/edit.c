@@ -314,8 +314,9 @@ static void work_cb(uv_work_t *w)
 	bool push = j->type == WSMSG_PUSH;
 	int err;
 
-	if (j->cancelled)
-		return; /* the connection is gone: its edit is not wanted any more */
+	/* Runs even when the connection is gone meanwhile (cancelled is the
+	 * loop's to read): what the client sent is applied, like an HTTP request
+	 * whose client hung up. */
 	s = slot_take(e);
 	if (!s->db || !s->rc) {
 		err = COHORT_E_UNAVAILABLE;
