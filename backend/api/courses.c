@@ -1,12 +1,22 @@
 #include "api/courses.h"
 #include "api/fields.h"
 #include "api/request.h"
+#include "api/worker.h"
+#include "core/aclnote.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/event.h"
+#include "core/kv.h"
+#include "core/log.h"
+#include "core/rconn.h"
+#include "core/strbuf.h"
 #include "core/course.h"
 #include "core/err.h"
 #include "core/json.h"
 #include "core/jsonw.h"
 #include "core/render.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int list_one(const struct course *c, const struct participant *me, void *arg)
@@ -221,13 +231,59 @@ out:
 	return err;
 }
 
+/* The removed user's connections lose the course's lessons and projects at
+ * once (core/aclnote.h), and their tabs hear why on their personal stream.
+ * The removal is committed: failures are logged only. */
+static void removed_notify(struct request *req)
+{
+	char scope[64], key[KV_KEY_MAX], data[96], course[64];
+	struct strbuf stored = STRBUF_INIT;
+	struct redisReply *reply = NULL;
+	struct event ev = {
+		.type = "participant_removed",
+		.stream = scope,
+		.version = -1,
+		.actor_user = req->who.login,
+		.ts_recv = req->recv_wall_us,
+		.data_json = data,
+	};
+	int err;
+
+	snprintf(course, sizeof(course), "course:%lld", (long long)req->course.id);
+	err = aclnote_publish(req->worker->redis, req->target.user_id, course, "participant_removed");
+	snprintf(scope, sizeof(scope), "user:%lld", (long long)req->target.user_id);
+	snprintf(data, sizeof(data), "{\"course\":%lld,\"participant\":%lld}", (long long)req->course.id,
+		 (long long)req->target.id);
+	ev.ts_pub = clock_wall_us();
+	if (!err)
+		err = kv_user_stream(key, sizeof(key), req->target.user_id);
+	if (!err)
+		err = event_encode_stored(&stored, &ev);
+	if (!err) {
+		char maxlen[24];
+
+		snprintf(maxlen, sizeof(maxlen), "%ld", req->cfg->events_maxlen);
+		const char *argv[] = { "XADD", key, "MAXLEN", "~", maxlen, "*", EVENT_FIELD, stored.buf };
+		size_t lens[] = { 4, strlen(key), 6, 1, strlen(maxlen), 1, strlen(EVENT_FIELD), stored.len };
+
+		err = rconn_cmd(req->worker->redis, &reply, 8, argv, lens);
+	}
+	if (err)
+		log_warn("participant_removed_notice_failed", LF_S("rid", req->id),
+			 LF_I("participant", req->target.id), LF_S("error", cohort_strerror(err)));
+	rconn_reply_free(reply);
+	strbuf_release(&stored);
+}
+
 int participant_delete(struct request *req, struct response *res)
 {
 	int err = participant_remove(req->db, req->target.id);
 
 	if (err == COHORT_E_CONFLICT)
 		response_detail(res, "the course would be left without a teacher");
-	if (!err)
+	if (!err) {
 		res->status = 204;
+		removed_notify(req);
+	}
 	return err;
 }

@@ -1,6 +1,7 @@
 #include "api/projects.h"
 #include "api/request.h"
 #include "api/worker.h"
+#include "core/aclnote.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/course.h"
@@ -145,6 +146,22 @@ static void publish_change(struct request *req, const char *data)
 			 LF_S("error", rconn_last_error(req->worker->redis)));
 }
 
+/* Tells every cohort-stream to re-check the grantee's connections (live
+ * revocation and granting, core/aclnote.h). Like the events, a failure is
+ * logged only: the change is committed. */
+static void notify_streamers(struct request *req, const struct grant_change *chg)
+{
+	char scope[64];
+	int err;
+
+	snprintf(scope, sizeof(scope), "project:%lld", (long long)req->project.id);
+	err = aclnote_publish(req->worker->redis, req->target.user_id, scope,
+			      chg->after.read ? "grant_changed" : "grant_revoked");
+	if (err)
+		log_warn("acl_notice_failed", LF_S("rid", req->id), LF_I("project", req->project.id),
+			 LF_S("error", rconn_last_error(req->worker->redis)));
+}
+
 static int reply_change(struct request *req, struct response *res, const struct grant_change *chg,
 			bool row_after)
 {
@@ -162,6 +179,8 @@ static int reply_change(struct request *req, struct response *res, const struct 
 	render_grant_change(&ev, NULL, &req->project, &grantee, chg, row_after);
 	if (!err && !jsonw_finish(&ev))
 		publish_change(req, ev.sb.buf);
+	if (!err)
+		notify_streamers(req, chg);
 	jsonw_release(&ev);
 	jsonw_release(&w);
 	return err;

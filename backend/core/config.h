@@ -48,6 +48,12 @@ struct cohort_config {
 	int stream_auth_pending_max;
 	int stream_edit_pending_max;
 
+	/* presence (issue 6) */
+	int presence_ttl_s;
+	int presence_heartbeat_s;
+	int presence_grace_s;
+	int presence_sweep_ms;
+
 	/* authentication */
 	char *auth_secret_file;
 	char *auth_issuer;

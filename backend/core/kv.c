@@ -28,6 +28,36 @@ int kv_user_stream(char *buf, size_t len, long long user_id)
 	return fmt_result(snprintf(buf, len, "{u:%lld}:events", user_id), len);
 }
 
+int kv_acl_stream(char *buf, size_t len)
+{
+	return fmt_result(snprintf(buf, len, "{sys}:acl"), len);
+}
+
+int kv_pres_conns(char *buf, size_t len, long long lesson_id)
+{
+	return fmt_result(snprintf(buf, len, "{l:%lld}:pres:conns", lesson_id), len);
+}
+
+int kv_pres_users(char *buf, size_t len, long long lesson_id)
+{
+	return fmt_result(snprintf(buf, len, "{l:%lld}:pres:users", lesson_id), len);
+}
+
+int kv_pres_pending(char *buf, size_t len, long long lesson_id)
+{
+	return fmt_result(snprintf(buf, len, "{l:%lld}:pres:pending", lesson_id), len);
+}
+
+int kv_pres_where(char *buf, size_t len, long long lesson_id)
+{
+	return fmt_result(snprintf(buf, len, "{l:%lld}:pres:where", lesson_id), len);
+}
+
+int kv_follows(char *buf, size_t len, long long lesson_id, long long user_id)
+{
+	return fmt_result(snprintf(buf, len, "{l:%lld}:follows:%lld", lesson_id, user_id), len);
+}
+
 int kv_login_failures(char *buf, size_t len, const char *login)
 {
 	return fmt_result(snprintf(buf, len, "auth:fail:login:%s", login), len);

@@ -18,6 +18,27 @@ int kv_project_stream(char *buf, size_t len, long long project_id);
 int kv_lesson_stream(char *buf, size_t len, long long lesson_id);
 int kv_user_stream(char *buf, size_t len, long long user_id);
 
+/* The access-control notices (issue 6): cohort-api appends an entry whenever
+ * a user's access may have shrunk or grown (a grant changed, a participant
+ * was removed); every cohort-stream reads it and re-checks that user's
+ * connections. One stream for the whole system, hash tag {sys}. */
+int kv_acl_stream(char *buf, size_t len);
+
+/*
+ * Presence in a lesson (core/presence.h), all under the lesson's hash tag
+ * {l:<id>} next to its event stream: the sorted set of live connections
+ * (member "<user>|<instance>|<conn>|<client>", score = expiry in ms), the
+ * hash of users online (user -> {"login","name"}), the hash of users whose
+ * last connection closed (user -> offline deadline in ms), the hash of
+ * where each user's editor sessions are (user -> {client: {project, file,
+ * at}}), and the per-user set of followed participants.
+ */
+int kv_pres_conns(char *buf, size_t len, long long lesson_id);
+int kv_pres_users(char *buf, size_t len, long long lesson_id);
+int kv_pres_pending(char *buf, size_t len, long long lesson_id);
+int kv_pres_where(char *buf, size_t len, long long lesson_id);
+int kv_follows(char *buf, size_t len, long long lesson_id, long long user_id);
+
 /* Failed sign-in counters (INCR + EXPIRE), per login and per client address. */
 int kv_login_failures(char *buf, size_t len, const char *login);
 int kv_addr_failures(char *buf, size_t len, const char *addr);
