@@ -31,6 +31,7 @@ export class EventStream {
   constructor(private readonly scopes: string[]) {
     this.open();
     window.addEventListener('online', this.onOnline);
+    window.addEventListener('offline', this.onOffline);
   }
 
   on(type: string, fn: EventHandler): void {
@@ -52,6 +53,7 @@ export class EventStream {
     this.closed = true;
     window.clearTimeout(this.timer);
     window.removeEventListener('online', this.onOnline);
+    window.removeEventListener('offline', this.onOffline);
     this.es?.close();
     this.es = null;
   }
@@ -62,6 +64,16 @@ export class EventStream {
       this.es?.close();
       this.open();
     }
+  };
+
+  /** The browser says the network is gone: say so at once, reconnect when it is back. */
+  private onOffline = (): void => {
+    if (this.closed) return;
+    this.wasLost = true;
+    window.clearTimeout(this.timer);
+    this.es?.close();
+    this.es = null;
+    this.setState('offline');
   };
 
   private setState(s: StreamState): void {

@@ -169,6 +169,21 @@ test('a cohort-stream restart while typing: the indicator leaves live, nothing t
   assert.equal([...text].filter((ch) => ch === 'W').length, 20);
 });
 
+test('edits typed offline are kept, counted in the indicator, and sent on reconnect', async () => {
+  const { teacher, alice } = pages;
+  await caretAtLineEnd(alice, 1);
+  await alice.context().setOffline(true);
+  await alice.getByTestId('indicator').and(alice.locator('[data-state=offline]')).waitFor();
+  await alice.keyboard.type('OOOOO', { delay: 20 });
+  await waitFor(async () => /offline — 5 unsent edits/.test(await alice.getByTestId('indicator').textContent()),
+    { what: 'the unsent count in the indicator' });
+  await shot(alice, 'ide-offline');
+  await alice.context().setOffline(false);
+  await alice.getByTestId('indicator').and(alice.locator('[data-state=live]')).waitFor({ timeout: 15000 });
+  const text = await converged([teacher, alice, pages.bob], 'after going back online');
+  assert.equal([...text].filter((ch) => ch === 'O').length, 5);
+});
+
 test('revoke: alice removes bob\'s grant; bob\'s page loses the project live', async () => {
   const { alice, bob } = pages;
   await alice.getByRole('button', { name: 'Share…' }).click();
