@@ -30,6 +30,7 @@
 #include "core/utf8.h"
 
 #include <json-c/json.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,7 +93,7 @@ static int64_t byte_units(unsigned char c)
 
 int64_t cs_utf16_len(const char *text, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)text, *end = p + len;
+	const unsigned char *p = (const unsigned char *)(text ? text : ""), *end = p + (text ? len : 0);
 	int64_t n = 0;
 
 	while (end - p >= 8) {
@@ -200,6 +201,8 @@ static int text_reserve(struct build *b, size_t more)
 
 	if (need <= cs->textalloc)
 		return 0;
+	if (need < more || need > SIZE_MAX / 2)
+		return b->err = COHORT_E_NOMEM;
 	size_t n = cs->textalloc ? cs->textalloc : 64;
 	while (n < need)
 		n *= 2;
@@ -630,6 +633,8 @@ int cs_replace_all(int64_t len, const char *text, size_t textlen, struct changes
 	int err;
 
 	*out = NULL;
+	if (!text)
+		text = "", textlen = 0;
 	if (len < 0 || len > CS_MAX_LEN)
 		return COHORT_E_RANGE;
 	if (textlen > CS_MAX_INSERT_BYTES)
@@ -884,6 +889,8 @@ int cs_apply(const struct changeset *cs, const char *doc, size_t doclen, struct 
 	size_t start = out->len, pos = 0;
 	int rc = 0;
 
+	if (!doc) /* an empty document may come as NULL (an empty strbuf) */
+		doc = "", doclen = 0;
 	for (size_t i = 0; i < cs->nsec; i++) {
 		const struct section *s = &cs->sec[i];
 		size_t from = pos;

@@ -647,6 +647,19 @@ static void test_accessors(void **state)
 	assert_string_equal(sb.buf, "ab");
 	strbuf_release(&sb);
 
+	/* An empty document may come as NULL (an empty strbuf's buffer). */
+	{
+		struct changeset *ins0 = P("[[0, \"a\"]]");
+
+		assert_int_equal(cs_utf16_len(NULL, 0), 0);
+		assert_int_equal(cs_apply(ins0, NULL, 0, &sb, NULL, 0), 0);
+		assert_string_equal(sb.buf, "a");
+		assert_int_equal(cs_apply(e1, NULL, 0, &sb, NULL, 0), COHORT_E_RANGE);
+		assert_int_equal(cs_replace_all(2, NULL, 0, &r), 0);
+		cs_free(r);
+		cs_free(ins0);
+		strbuf_release(&sb);
+	}
 	cs_free(NULL);
 	cs_free(e0);
 	cs_free(e1);
