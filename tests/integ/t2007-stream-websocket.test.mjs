@@ -138,7 +138,11 @@ test('bad messages get an error message; the connection stays usable', { timeout
 test('an oversized message closes the connection with 1009', { timeout: 30000 }, async () => {
   const w = await wsOpen(WS, { maxPayload: 1 << 20 });
   try {
-    w.send(JSON.stringify({ type: 'ping', pad: 'x'.repeat(20000) }));
+    // Up to WSMSG_MAX (256 KiB) is fine, assembled from many frames' worth of reads...
+    w.send(JSON.stringify({ type: 'ping', pad: 'x'.repeat(200000) }));
+    await w.next((m) => m.type === 'pong');
+    // ...beyond it the connection closes.
+    w.send(JSON.stringify({ type: 'ping', pad: 'x'.repeat(300000) }));
     await until(() => w.closed, 'the close');
     assert.equal(w.closed.code, 1009);
   } finally {
