@@ -484,3 +484,34 @@ test('deleting a lesson deletes its template objects (API and CLI)', async () =>
   await c.cliJson('lesson-delete', l2);
   assert.deepEqual(storeKeys().filter((k) => k.startsWith(t1.ref) || k.startsWith(t2.ref)), []);
 });
+
+test('first accesses racing template replacements each get one whole template', async () => {
+  const l = await lesson();
+  const zips = [readFileSync(path.join(DATA, 'good.zip')), readFileSync(path.join(DATA, 'good2.zip'))];
+  assert.equal((await upload(l, zips[0], 'application/zip')).status, 200);
+  const students = await Promise.all(Array.from({ length: 10 }, () => student()));
+  let stop = false;
+  const replacer = (async () => {
+    let n = 0;
+    while (!stop) {
+      const r = await upload(l, zips[++n % 2], 'application/zip');
+      assert.equal(r.status, 200, r.body);
+    }
+    return n;
+  })();
+  const opened = await Promise.all(students.map(async (s, i) => {
+    await new Promise((r) => setTimeout(r, 30 * i));
+    return firstAccess(s, l);
+  }));
+  stop = true;
+  const replaced = await replacer;
+  assert.ok(replaced > 0);
+  const want = [strip(MANIFEST), strip(MANIFEST2)];
+  for (const [i, p] of opened.entries()) {
+    const tree = strip(await projectTree(students[i], p));
+    assert.ok(want.some((w) => JSON.stringify(w) === JSON.stringify(tree)), `project ${p} got one whole template: ${Object.keys(tree)}`);
+  }
+  // Only the current template's objects remain.
+  const cur = (await api(c, 'GET', `/api/v1/lessons/${l}/template`, { token: teacher.token })).json().template;
+  assert.deepEqual(storeKeys().filter((k) => k.includes(`lesson-${l}-`)), [cur.ref, `${cur.ref}.json`]);
+});
