@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <json-c/json.h>
 
 static const struct {
 	const char *in;
@@ -114,12 +115,111 @@ static void test_limits(void **state)
 	free(big);
 }
 
+/* push and cursor: the fields, their bounds, and the id that survives a refusal. */
+static const struct {
+	const char *in;
+	int err;
+	const char *id; /* expected m.id after parsing, success or not */
+} edit_rows[] = {
+	{ "{\"type\":\"push\",\"id\":\"r1\",\"project\":7,\"path\":\"src/a.py\",\"version\":3,\"updates\":[]}", 0,
+	  "\"r1\"" },
+	{ "{\"type\":\"push\",\"id\":42,\"project\":7,\"path\":\"a\",\"version\":0,\"updates\":[{\"x\":1}]}", 0, "42" },
+	{ "{\"type\":\"push\",\"project\":7,\"path\":\"a\",\"version\":0,\"updates\":[]}", COHORT_E_FIELD, "" },
+	{ "{\"type\":\"push\",\"id\":\"\",\"project\":7,\"path\":\"a\",\"version\":0,\"updates\":[]}", COHORT_E_FIELD, "" },
+	{ "{\"type\":\"push\",\"id\":\"a b\",\"project\":7,\"path\":\"a\",\"version\":0,\"updates\":[]}", COHORT_E_FIELD,
+	  "" },
+	{ "{\"type\":\"push\",\"id\":\"a\\\"\",\"project\":7,\"path\":\"a\",\"version\":0,\"updates\":[]}", COHORT_E_FIELD,
+	  "" },
+	{ "{\"type\":\"push\",\"id\":-1,\"project\":7,\"path\":\"a\",\"version\":0,\"updates\":[]}", COHORT_E_FIELD, "" },
+	{ "{\"type\":\"push\",\"id\":1.5,\"project\":7,\"path\":\"a\",\"version\":0,\"updates\":[]}", COHORT_E_FIELD, "" },
+	{ "{\"type\":\"push\",\"id\":\"x\",\"project\":0,\"path\":\"a\",\"version\":0,\"updates\":[]}", COHORT_E_FIELD,
+	  "\"x\"" },
+	{ "{\"type\":\"push\",\"id\":\"x\",\"project\":\"7\",\"path\":\"a\",\"version\":0,\"updates\":[]}", COHORT_E_FIELD,
+	  "\"x\"" },
+	{ "{\"type\":\"push\",\"id\":\"x\",\"project\":7,\"path\":\"../a\",\"version\":0,\"updates\":[]}", COHORT_E_FIELD,
+	  "\"x\"" },
+	{ "{\"type\":\"push\",\"id\":\"x\",\"project\":7,\"path\":\"\",\"version\":0,\"updates\":[]}", COHORT_E_FIELD,
+	  "\"x\"" },
+	{ "{\"type\":\"push\",\"id\":\"x\",\"project\":7,\"path\":\"a\",\"version\":-1,\"updates\":[]}", COHORT_E_FIELD,
+	  "\"x\"" },
+	{ "{\"type\":\"push\",\"id\":\"x\",\"project\":7,\"path\":\"a\",\"version\":1}", COHORT_E_FIELD, "\"x\"" },
+	{ "{\"type\":\"push\",\"id\":\"x\",\"project\":7,\"path\":\"a\",\"version\":1,\"updates\":{}}", COHORT_E_FIELD,
+	  "\"x\"" },
+	{ "{\"type\":\"cursor\",\"project\":7,\"path\":\"a\",\"version\":1,\"ranges\":[],\"clientID\":\"k1\"}", 0, "" },
+	{ "{\"type\":\"cursor\",\"id\":\"c\",\"project\":7,\"path\":\"a\",\"version\":1,\"ranges\":[],\"main\":2,"
+	  "\"clientID\":\"k1\"}",
+	  0, "\"c\"" },
+	{ "{\"type\":\"cursor\",\"id\":\"c\",\"project\":7,\"path\":\"a\",\"version\":1,\"ranges\":[]}", COHORT_E_FIELD,
+	  "\"c\"" },
+	{ "{\"type\":\"cursor\",\"id\":\"c\",\"project\":7,\"path\":\"a\",\"version\":1,\"ranges\":[],\"clientID\":\"rest\"}",
+	  COHORT_E_FIELD, "\"c\"" },
+	{ "{\"type\":\"cursor\",\"id\":\"c\",\"project\":7,\"path\":\"a\",\"version\":1,\"ranges\":[],\"clientID\":\"k\","
+	  "\"main\":-1}",
+	  COHORT_E_FIELD, "\"c\"" },
+	{ "{\"type\":\"cursor\",\"id\":\"c\",\"project\":7,\"path\":\"a\",\"version\":1,\"ranges\":{},\"clientID\":\"k\"}",
+	  COHORT_E_FIELD, "\"c\"" },
+};
+
+static void test_edit_messages(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(edit_rows) / sizeof(edit_rows[0]); i++) {
+		char detail[WSMSG_DETAIL_MAX] = "";
+		struct wsmsg m;
+		int err = wsmsg_parse(edit_rows[i].in, strlen(edit_rows[i].in), &m, detail, sizeof(detail));
+
+		if (err != edit_rows[i].err)
+			fail_msg("row %zu '%s': err %d, want %d (%s)", i, edit_rows[i].in, err, edit_rows[i].err, detail);
+		assert_string_equal(m.id, edit_rows[i].id);
+		if (err) {
+			assert_true(detail[0] != '\0');
+			assert_null(m.path);
+			assert_null(m.payload);
+			continue;
+		}
+		assert_true(m.type == WSMSG_PUSH || m.type == WSMSG_CURSOR);
+		assert_int_equal(m.project, 7);
+		assert_non_null(m.path);
+		assert_non_null(m.payload);
+		if (m.type == WSMSG_CURSOR)
+			assert_string_equal(m.client, "k1");
+		wsmsg_release(&m);
+	}
+}
+
+static void test_edit_payload_taken(void **state)
+{
+	static const char in[] = "{\"type\":\"push\",\"id\":\"r\",\"project\":9,\"path\":\"d/./e.txt\",\"version\":4,"
+				 "\"updates\":[{\"clientID\":\"a\",\"changes\":[1]}]}";
+	struct json_object *u;
+	struct wsmsg m;
+
+	(void)state;
+	assert_int_equal(wsmsg_parse(in, strlen(in), &m, NULL, 0), COHORT_E_FIELD); /* not canonical */
+	{
+		static const char ok[] = "{\"type\":\"push\",\"id\":\"r\",\"project\":9,\"path\":\"d/e.txt\",\"version\":4,"
+					 "\"updates\":[{\"clientID\":\"a\",\"changes\":[1]}]}";
+
+		assert_int_equal(wsmsg_parse(ok, strlen(ok), &m, NULL, 0), 0);
+	}
+	assert_string_equal(m.path, "d/e.txt");
+	assert_int_equal(m.version, 4);
+	u = wsmsg_take_payload(&m);
+	assert_null(m.payload);
+	wsmsg_release(&m);
+	/* The updates outlive the message: the worker owns them. */
+	assert_int_equal(json_object_array_length(u), 1);
+	json_object_put(u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_rows),
 		cmocka_unit_test(test_subscribe_copies),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_edit_messages),
+		cmocka_unit_test(test_edit_payload_taken),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
