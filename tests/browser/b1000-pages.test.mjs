@@ -172,6 +172,9 @@ test('IDE: the tree shows files; a rename in one context appears live in the oth
   await alice.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
   await waitFor(async () => (await teacher.locator('.tree li[data-path="README.md"]').count()) === 0, { what: 'delete seen live' });
   await shot(teacher, 'ide-teacher');
+  await teacher.setViewportSize({ width: 390, height: 844 });
+  await shot(teacher, 'ide-narrow');
+  await teacher.setViewportSize({ width: 1280, height: 800 });
   assert.deepEqual(alice.problems, []);
   assert.deepEqual(teacher.problems, []);
 });

@@ -31,7 +31,7 @@ async function converged(list, what) {
     const states = await Promise.all(list.map(async (p) => (await editors(p)).find((e) => e.path === FILE)));
     last = { server, states };
     return states.every((s) => s && s.unsent === 0 && s.text === server);
-  }, { timeout: 20000, interval: 200, what: `${what}: ${JSON.stringify(last)?.slice(0, 2000)}` }).catch((e) => {
+  }, { timeout: 30000, interval: 200, what: `${what}: ${JSON.stringify(last)?.slice(0, 2000)}` }).catch((e) => {
     throw new Error(`${e.message}\nlast: ${JSON.stringify(last)}`);
   });
   return last.server;
@@ -135,6 +135,42 @@ test('three users typing concurrently in the same lines converge, on every page 
   }));
   await converged(list, 'mixed edits');
   await shot(pages.alice, 'ide-collab');
+});
+
+test('two users typing at random places in a Python file converge', async () => {
+  const { teacher, alice } = pages;
+  const PY = 'notes/plan.py';
+  const r = await apiAs(c, aliceTok, 'PUT', `/projects/${project}/file?path=${encodeURIComponent(PY)}&parents=1`,
+    'def plan():\n    steps = []\n    return steps\n');
+  assert.equal(r.status, 201, r.body);
+  for (const p of [teacher, alice]) {
+    await p.getByRole('button', { name: `Open ${PY}` }).click();
+    await p.locator('.cm-content').getByText('steps = []').waitFor();
+  }
+  // Python keywords are highlighted.
+  assert.ok(await alice.locator('.cm-content span[class]', { hasText: 'def' }).count() > 0);
+  let seedN = 7;
+  const rnd = (n) => { seedN = (seedN * 1103515245 + 12345) % 2147483648; return seedN % n; };
+  const keys = ['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', 'Home', 'End'];
+  await Promise.all([teacher, alice].map(async (p, i) => {
+    await p.locator('.cm-content .cm-line').nth(1).click();
+    for (let k = 0; k < 25; k++) {
+      await p.keyboard.press(keys[rnd(keys.length)]);
+      const op = rnd(4);
+      if (op === 0) await p.keyboard.press('Backspace');
+      else if (op === 1) await p.keyboard.press('Delete');
+      else await p.keyboard.type(i ? 'ab' : 'ΣΩ', { delay: 2 });
+    }
+  }));
+  let last;
+  await waitFor(async () => {
+    const server = mock ? mock.text(project, PY)
+      : (await apiAs(c, aliceTok, 'GET', `/projects/${project}/doc?path=${encodeURIComponent(PY)}`)).json().text;
+    const states = await Promise.all([teacher, alice].map(async (p) => (await editors(p)).find((e) => e.path === PY)));
+    last = { server, states };
+    return states.every((s) => s && s.unsent === 0 && s.text === server);
+  }, { timeout: 20000, interval: 200, what: 'two editors converge' }).catch((e) => { throw new Error(`${e.message}\n${JSON.stringify(last)}`); });
+  for (const p of [teacher, alice]) await p.locator(`.tab[data-path="${PY}"]`).locator('xpath=..').getByRole('button', { name: `Close ${PY}` }).click();
 });
 
 test('remote cursors appear with their users\' names', async () => {

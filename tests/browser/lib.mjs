@@ -65,7 +65,8 @@ export async function apiAs(c, tok, method, p, body) {
 export async function signedInPage(browser, c, login, { viewport = { width: 1280, height: 800 } } = {}) {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
-  page.setDefaultTimeout(10000);
+  // Generous: CI machines may be busy (the suite shares two cores with builds and fuzzers).
+  page.setDefaultTimeout(20000);
   page.problems = [];
   page.on('pageerror', (e) => page.problems.push(`pageerror: ${e.message}`));
   page.on('dialog', async (d) => { page.problems.push(`dialog ${d.type()}: ${d.message()}`); await d.dismiss().catch(() => {}); });

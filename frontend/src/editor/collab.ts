@@ -123,7 +123,7 @@ export class CollabEditor {
       dispatchTransactions: (trs, view) => {
         view.update(trs);
         if (trs.some((t) => t.docChanged && !t.annotation(Transaction.remote))) this.schedulePush();
-        if (trs.some((t) => t.selection || t.docChanged)) this.scheduleCursor();
+        if (trs.some((t) => t.selection || (t.docChanged && !t.annotation(Transaction.remote)))) this.scheduleCursor();
         this.host.changed();
       },
     });
