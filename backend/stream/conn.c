@@ -15,10 +15,12 @@
  * the first position a client sees names all of its streams.
  */
 #include "stream/conn.h"
+#include "stream/acl.h"
 #include "stream/authz.h"
 #include "stream/edit.h"
 #include "stream/evbuf.h"
 #include "stream/hub.h"
+#include "stream/presence.h"
 #include "stream/server.h"
 #include "stream/subscription.h"
 #include "stream/wsmsg.h"
@@ -235,6 +237,8 @@ void conn_free(struct conn *c)
 			p = &(*p)->dirty_next;
 		*p = c->dirty_next;
 	}
+	presence_conn_free(c);
+	acl_conn_free(c);
 	stop_follows(c);
 	outq_release(&c->q);
 	sub_req_free(c->sreq);
@@ -338,6 +342,8 @@ void conn_shutdown(struct conn *c)
 	sub_req_free(c->sreq); /* no authorization completes from here on */
 	c->sreq = NULL;
 	edits_free(c); /* nor any edit answer */
+	presence_conn_free(c); /* its leave goes out if the feed still runs */
+	acl_conn_free(c);
 	stop_follows(c);
 	outq_clear(&c->q);
 }
@@ -480,6 +486,7 @@ static void apply(struct conn *c, struct conn_sub_req *sr)
 	}
 	conn_open(c);
 	kick(c);
+	acl_conn_subscribed(c); /* watched scopes and presence (issue 6) */
 }
 
 static void set_principal(struct conn *c, const struct authz_who *who)
@@ -491,6 +498,7 @@ static void set_principal(struct conn *c, const struct authz_who *who)
 	c->flags |= CONN_AUTHED;
 	if (who->is_admin)
 		c->flags |= CONN_ADMIN;
+	acl_conn_authed(c);
 }
 
 static void on_authorized(void *arg, int err, const char *detail, const struct authz_who *who)
@@ -579,6 +587,104 @@ int conn_subscribe(struct conn *c, struct sub_request *req, const char *resume, 
 	return 0;
 fail:
 	sub_req_free(sr);
+	return err;
+}
+
+bool conn_principal(const struct conn *c, struct authz_who *who)
+{
+	if (!(c->flags & CONN_AUTHED))
+		return false;
+	known_who(c, who);
+	return true;
+}
+
+/* Issue 6: the set changes without a new authorization (acl.c decided).
+ * Rebuilding is simpler than editing the set in place (the hub links each
+ * follow by address and the queue tags them by index), and exact: kept
+ * streams resume from what was written, so the events dropped from the
+ * queue come again from history. */
+int conn_reshape(struct conn *c, const bool *keep, const struct sub_target *add, const struct stream_id *add_start,
+		 const bool *add_has, size_t nadd, struct evbuf *const *notes, size_t nnotes)
+{
+	size_t n = nadd, j = 0;
+	struct sub_target *t = NULL;
+	struct stream_id *start = NULL;
+	bool *has = NULL;
+	int err = 0;
+
+	if (c->flags & CONN_DEAD)
+		return 0;
+	for (uint16_t i = 0; i < c->n; i++)
+		n += keep[i];
+	t = calloc(n ? n : 1, sizeof(*t));
+	start = calloc(n ? n : 1, sizeof(*start));
+	has = calloc(n ? n : 1, sizeof(*has));
+	if (!t || !start || !has) {
+		err = COHORT_E_NOMEM;
+		goto out;
+	}
+	for (uint16_t i = 0; i < c->n; i++) {
+		const struct follow *f = &c->subs[i];
+
+		if (!keep[i])
+			continue;
+		if (scope_parse(f->scope, strlen(f->scope), &c->srv->policy, &t[j].scope) ||
+		    scope_stream_key(&t[j].scope, t[j].key, sizeof(t[j].key))) {
+			err = COHORT_E_INVAL;
+			goto out;
+		}
+		/* A stream whose start was not known yet starts now, as it would have. */
+		has[j] = f->state != FOLLOW_WAIT;
+		start[j] = f->wpos;
+		j++;
+	}
+	for (size_t i = 0; i < nadd; i++, j++) {
+		t[j] = add[i];
+		has[j] = add_has && add_has[i];
+		if (has[j])
+			start[j] = add_start[i];
+	}
+	stop_follows(c);
+	outq_clear(&c->q);
+	c->flags &= (uint16_t)~CONN_ANNOUNCED;
+	c->flags |= CONN_SUBSCRIBED;
+	c->subs = n == 0 ? NULL : n == 1 ? &c->sub1 : calloc(n, sizeof(*c->subs));
+	if (n && !c->subs) {
+		err = COHORT_E_NOMEM;
+		goto out;
+	}
+	if (n)
+		memset(c->subs, 0, n * sizeof(*c->subs));
+	for (size_t i = 0; i < n; i++) {
+		struct follow *f = &c->subs[i];
+
+		f->conn = c;
+		f->idx = (uint16_t)i;
+		c->n = (uint16_t)(i + 1);
+		if (follow_start(f, c->srv->hub, &t[i], has[i] ? &start[i] : NULL)) {
+			err = COHORT_E_NOMEM;
+			goto out;
+		}
+		if (f->state == FOLLOW_WAIT)
+			c->waiting++;
+	}
+	for (size_t i = 0; i < nnotes; i++)
+		conn_enqueue(c, notes[i], CONN_TAG_NOTE);
+	if (c->flags & CONN_OPEN) {
+		struct strbuf sb = STRBUF_INIT;
+
+		log_streams(c, &sb);
+		log_info("conn_reshape", LF_I("conn", c->id), LF_I("user", c->user_id),
+			 LF_S("streams", sb.buf ? sb.buf : ""));
+		strbuf_release(&sb);
+	}
+	kick(c);
+out:
+	if (err)
+		conn_fail(c, "could not change the subscription");
+	free(t);
+	free(start);
+	free(has);
 	return err;
 }
 
@@ -680,9 +786,9 @@ static unsigned drain(struct conn *c, bool sse)
 	const struct outq_ent *e;
 
 	while ((e = outq_peek(&c->q)) && (count == 0 || b->len < WRITE_CHUNK)) {
-		struct follow *f = &c->subs[e->tag];
-
-		f->wpos = e->ev->id;
+		/* Server notices (revoked, granted) move no position. */
+		if (e->tag < c->n)
+			c->subs[e->tag].wpos = e->ev->id;
 		if (sse) {
 			/* The id after the data: a client that (against the spec)
 			 * adopts an id before the event is complete, and then loses
@@ -977,6 +1083,8 @@ static ws_handler *const ws_handlers[WSMSG__N] = {
 	[WSMSG_PING] = ws_ping,
 	[WSMSG_PUSH] = ws_edit,
 	[WSMSG_CURSOR] = ws_edit,
+	[WSMSG_WATCH] = acl_ws_watch,
+	[WSMSG_PRESENCE] = acl_ws_presence,
 };
 
 int conn_ws_receive(struct conn *c, const void *in, size_t len, bool first, bool final, bool binary)

@@ -24,6 +24,10 @@ struct sub_request;
 
 struct conn_sub_req; /* a subscription waiting for its authorization */
 struct conn_edits;   /* WebSocket editing: running jobs and unsent answers */
+struct acl_conn;
+struct presence_conn;
+struct authz_who;
+struct sub_target;
 
 struct conn {
 	struct lws *wsi;
@@ -38,6 +42,8 @@ struct conn {
 	int64_t user_id;          /* the principal, once known (CONN_AUTHED); 0: anonymous */
 	char *login;              /* its login (CONN_AUTHED), the actor of its edits */
 	struct conn_edits *ed;    /* only once the client sent push or cursor */
+	struct acl_conn *acl;     /* issue 6: watch list, user index (acl.c) */
+	struct presence_conn *pres; /* issue 6: presence in a lesson (presence.c) */
 	char *rx;                 /* WebSocket: message being assembled */
 	char *ctl;                /* a control message or problem body to write next */
 	uint32_t rxlen;
@@ -93,6 +99,22 @@ size_t conn_queued_bytes(const struct conn *c);
 void conn_position_known(struct conn *c);
 void conn_fail(struct conn *c, const char *why);
 bool conn_dead(const struct conn *c);
+
+/* The principal, when known (false: not yet, or anonymous). */
+bool conn_principal(const struct conn *c, struct authz_who *who);
+
+/* Queue tag of server notices (revoked, granted): no follow's position. */
+#define CONN_TAG_NOTE UINT16_MAX
+
+/* Replaces the followed set without authorization (acl.c decided): keeps
+ * subs[i] where keep[i] (resumed from the position written to the client),
+ * adds add[0..nadd) (from add_start[i] where add_has[i], else at the
+ * stream's current end), and queues notes before any event of the new set.
+ * Events queued for the old set are dropped (kept streams get them again
+ * from history). The client sees a new start position (SSE `id:` block,
+ * WebSocket `subscribed`). A failure closes the connection. */
+int conn_reshape(struct conn *c, const bool *keep, const struct sub_target *add, const struct stream_id *add_start,
+		 const bool *add_has, size_t nadd, struct evbuf *const *notes, size_t nnotes);
 
 /* Shutdown: leaves every stream (no Redis work from here on) and closes. */
 void conn_shutdown(struct conn *c);

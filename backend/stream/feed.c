@@ -40,7 +40,7 @@
 #define UNBLOCK_RETRIES 50
 
 enum link_state { LINK_IDLE, LINK_RESOLVING, LINK_CONNECTING, LINK_UP };
-enum req_kind { REQ_LAST, REQ_PAGE, REQ_UNBLOCK, REQ_EXISTS };
+enum req_kind { REQ_LAST, REQ_PAGE, REQ_UNBLOCK, REQ_EXISTS, REQ_ARGV };
 
 struct link {
 	struct feed *feed;
@@ -66,6 +66,7 @@ struct feed_req {
 		feed_last_fn *last;
 		feed_page_fn *page;
 		feed_exists_fn *exists;
+		feed_reply_fn *reply;
 	} cb;
 	void *arg;
 	int64_t sent_us;
@@ -633,6 +634,23 @@ static void req_send(struct feed *f, struct feed_req *q)
 	case REQ_EXISTS:
 		rc = redisAsyncCommand(ac, on_req_reply, q, "EXISTS %s", q->key);
 		break;
+	case REQ_ARGV: {
+		/* key[] holds count arguments, each a 4-byte length and its bytes. */
+		const char *argv[FEED_ARGV_MAX];
+		size_t lens[FEED_ARGV_MAX];
+		const char *p = q->key;
+
+		for (unsigned i = 0; i < q->count; i++) {
+			uint32_t l;
+
+			memcpy(&l, p, sizeof(l));
+			argv[i] = p + sizeof(l);
+			lens[i] = l;
+			p += sizeof(l) + l;
+		}
+		rc = redisAsyncCommandArgv(ac, on_req_reply, q, (int)q->count, argv, lens);
+		break;
+	}
 	}
 	if (rc != REDIS_OK) {
 		/* The context is shutting down; keep the request for the next link. */
@@ -711,6 +729,12 @@ static void req_deliver(struct feed *f, struct feed_req *q, const redisReply *r)
 		}
 		if (!q->cancelled)
 			q->cb.exists(q->arg, err, !err && r->integer > 0);
+		return;
+	case REQ_ARGV:
+		if (r->type == REDIS_REPLY_ERROR)
+			log_error("redis_bad_reply", LF_S("command", "argv"), LF_S("error", r->str));
+		if (!q->cancelled)
+			q->cb.reply(q->arg, r->type == REDIS_REPLY_ERROR ? COHORT_E_REDIS : 0, r);
 		return;
 	case REQ_PAGE:
 		memset(&page, 0, sizeof(page));
@@ -834,6 +858,40 @@ struct feed_req *feed_exists(struct feed *f, const char *key, feed_exists_fn *cb
 	if (!q)
 		return NULL;
 	q->cb.exists = cb;
+	q->arg = arg;
+	req_submit(f, q);
+	return q;
+}
+
+struct feed_req *feed_command(struct feed *f, int argc, const char *const *argv, const size_t *lens,
+			      feed_reply_fn *cb, void *arg)
+{
+	struct feed_req *q;
+	size_t total = 0;
+	char *p;
+
+	if (argc <= 0 || argc > FEED_ARGV_MAX || f->stopping)
+		return NULL;
+	for (int i = 0; i < argc; i++) {
+		if (lens[i] > UINT32_MAX)
+			return NULL;
+		total += sizeof(uint32_t) + lens[i];
+	}
+	q = calloc(1, sizeof(*q) + total + 1);
+	if (!q)
+		return NULL;
+	q->feed = f;
+	q->kind = REQ_ARGV;
+	q->count = (unsigned)argc;
+	p = q->key;
+	for (int i = 0; i < argc; i++) {
+		uint32_t l = (uint32_t)lens[i];
+
+		memcpy(p, &l, sizeof(l));
+		memcpy(p + sizeof(l), argv[i], lens[i]);
+		p += sizeof(l) + lens[i];
+	}
+	q->cb.reply = cb;
 	q->arg = arg;
 	req_submit(f, q);
 	return q;

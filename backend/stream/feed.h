@@ -27,6 +27,7 @@
 
 struct feed;
 struct feed_req;
+struct redisReply;
 struct uv_loop_s;
 struct cohort_config;
 
@@ -69,6 +70,9 @@ struct feed_hooks {
 typedef void feed_last_fn(void *arg, int err, const struct stream_id *last);
 typedef void feed_page_fn(void *arg, int err, const struct feed_page *page);
 typedef void feed_exists_fn(void *arg, int err, bool exists);
+/* r is the reply (valid during the callback); err is COHORT_E_REDIS for an
+ * error reply (r then holds it). */
+typedef void feed_reply_fn(void *arg, int err, const struct redisReply *r);
 
 /* Starts connecting at once. block_ms is the XREAD BLOCK time. */
 int feed_new(struct feed **out, struct uv_loop_s *loop, const struct cohort_config *cfg,
@@ -92,6 +96,13 @@ struct feed_req *feed_page(struct feed *f, const char *key, const struct stream_
 			   unsigned count, feed_page_fn *cb, void *arg);
 /* Whether key exists (EXISTS; the key is logged on errors only by command). */
 struct feed_req *feed_exists(struct feed *f, const char *key, feed_exists_fn *cb, void *arg);
+/* Any command (at most FEED_ARGV_MAX arguments, copied) on the command
+ * connection: presence scripts and the like. Like every request it is sent
+ * again after a reconnect, so it must be safe to run twice. NULL when
+ * stopping or out of memory. */
+#define FEED_ARGV_MAX 32
+struct feed_req *feed_command(struct feed *f, int argc, const char *const *argv, const size_t *lens,
+			      feed_reply_fn *cb, void *arg);
 /* The request's callback will not run. NULL is fine. */
 void feed_cancel(struct feed_req *req);
 

@@ -13,6 +13,7 @@
  * handles close; the loop ends when the last handle is gone.
  */
 #include "stream/server.h"
+#include "stream/acl.h"
 #include "stream/authz.h"
 #include "stream/conn.h"
 #include "stream/edit.h"
@@ -20,6 +21,7 @@
 #include "stream/feed.h"
 #include "stream/hub.h"
 #include "stream/metrics.h"
+#include "stream/presence.h"
 #include "stream/subscription.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -195,6 +197,15 @@ static int route_events(struct server *srv, struct lws *wsi)
 		goto out;
 	}
 	lws_set_wsi_user(wsi, c);
+	/* Issue 6: watch=, presence= and client= (presence adds its lesson to req). */
+	err = acl_sse_params(c, wsi, &req, resume, detail, sizeof(detail));
+	if (err) {
+		lws_set_wsi_user(wsi, NULL);
+		conn_free(c);
+		subscription_release(&req);
+		r = respond_problem(wsi, err, detail);
+		goto out;
+	}
 	/* Parked until authorized: headers, the start position and events then
 	 * go out from the writable callback (or the refusal does). */
 	err = conn_subscribe(c, &req, resume, resume ? strlen(resume) : 0);
@@ -468,10 +479,22 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct cohort_config
 	hooks.sources = hub_sources;
 	hooks.entries = hub_entries;
 	hooks.batch_done = hub_batch_done;
+	{
+		char errbuf[256] = "";
+
+		/* Issue 6: the control stream rides in the same XREAD (acl.c). */
+		err = acl_new(&srv->acl, srv, errbuf, sizeof(errbuf));
+		err = err ? err : presence_new(&srv->presence, srv);
+		if (err)
+			return err;
+		acl_wrap_hooks(srv->acl, &hooks);
+	}
 	err = feed_new(&srv->feed, loop, cfg, &hooks, XREAD_BLOCK_MS);
 	if (err)
 		return err;
 	hub_set_feed(srv->hub, srv->feed);
+	acl_start(srv->acl, srv->feed);
+	presence_set_feed(srv->presence, srv->feed);
 	{
 		char errbuf[256] = "";
 
@@ -545,6 +568,8 @@ void server_stop(struct server *srv)
 	/* Every connection leaves its streams first, so no Redis work starts. */
 	for (struct conn *c = srv->conns; c; c = c->next)
 		conn_shutdown(c);
+	acl_stop(srv->acl);
+	presence_stop(srv->presence);
 	hub_set_feed(srv->hub, NULL);
 	hub_close(srv->hub);
 	if (srv->authz)
@@ -579,6 +604,10 @@ void server_release(struct server *srv)
 	srv->authz = NULL;
 	edit_free(srv->edit);
 	srv->edit = NULL;
+	acl_free(srv->acl); /* after the connections: they leave its index */
+	srv->acl = NULL;
+	presence_free(srv->presence);
+	srv->presence = NULL;
 	strbuf_release(&srv->wbuf);
 	evbuf_cleanup();
 }

@@ -13,7 +13,9 @@
 #include <stddef.h>
 #include <uv.h>
 
+struct acl;
 struct authz;
+struct presence;
 struct edit;
 struct cohort_config;
 struct conn;
@@ -30,6 +32,8 @@ struct server {
 	struct feed *feed;
 	struct authz *authz; /* token and subscription checks, off the loop */
 	struct edit *edit;   /* WebSocket push and cursor jobs, off the loop */
+	struct acl *acl;     /* issue 6: live revocation and granting */
+	struct presence *presence; /* issue 6: presence in lessons */
 	struct conn *conns;  /* every streaming connection (SSE and WebSocket) */
 	size_t nconns;
 	struct conn *dirty;  /* connections with events queued since the last flush */

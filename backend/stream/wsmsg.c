@@ -16,6 +16,8 @@ typedef int wsmsg_parse_fn(struct json_object *o, struct wsmsg *m, char *detail,
 static wsmsg_parse_fn parse_subscribe;
 static wsmsg_parse_fn parse_push;
 static wsmsg_parse_fn parse_cursor;
+static wsmsg_parse_fn parse_watch;
+static wsmsg_parse_fn parse_presence;
 
 /* The message types: name on the wire, enum, field parser (NULL: no fields). */
 static const struct wsmsg_row {
@@ -27,6 +29,8 @@ static const struct wsmsg_row {
 	{ "ping", WSMSG_PING, NULL },
 	{ "push", WSMSG_PUSH, parse_push },
 	{ "cursor", WSMSG_CURSOR, parse_cursor },
+	{ "watch", WSMSG_WATCH, parse_watch },
+	{ "presence", WSMSG_PRESENCE, parse_presence },
 };
 
 #define NROWS (sizeof(wsmsg_rows) / sizeof(wsmsg_rows[0]))
@@ -219,6 +223,54 @@ static int parse_cursor(struct json_object *o, struct wsmsg *m, char *detail, si
 	if (!m->client)
 		return COHORT_E_NOMEM;
 	m->payload = json_object_get(r);
+	return 0;
+}
+
+/* {"type":"watch","streams":[…]}: the same list as subscribe, no "after". */
+static int parse_watch(struct json_object *o, struct wsmsg *m, char *detail, size_t dlen)
+{
+	int err = parse_subscribe(o, m, detail, dlen);
+
+	if (!err && m->after) {
+		say(detail, dlen, "watch takes no \"after\"");
+		return COHORT_E_FIELD;
+	}
+	return err;
+}
+
+/* {"type":"presence","lesson":L,"client":C,"project":P?,"file":F?} */
+static int parse_presence(struct json_object *o, struct wsmsg *m, char *detail, size_t dlen)
+{
+	char path[PATH_BUF];
+	const char *s = NULL, *client, *reason = NULL;
+	size_t n = 0;
+
+	if (json_get_int(o, "lesson", true, 1, INT64_MAX, &m->lesson)) {
+		say(detail, dlen, "\"lesson\" must be a lesson id (a positive integer)");
+		return COHORT_E_FIELD;
+	}
+	if (json_get_str(o, "client", true, COLLAB_CLIENT_MAX, &client, &m->client_len) ||
+	    !collab_client_ok(client, m->client_len)) {
+		say(detail, dlen, "presence needs \"client\": the editor session id (1 to 64 of [A-Za-z0-9_-])");
+		return COHORT_E_FIELD;
+	}
+	if (json_get_int(o, "project", false, 1, INT64_MAX, &m->project)) {
+		say(detail, dlen, "\"project\" must be a project id (a positive integer)");
+		return COHORT_E_FIELD;
+	}
+	if (json_get_str(o, "file", false, PATH_MAX_BYTES, &s, &n) ||
+	    (s && path_normalize(s, n, path, sizeof(path), 0, &reason))) {
+		say(detail, dlen, reason ? reason : "\"file\" must be a file's canonical path");
+		return COHORT_E_FIELD;
+	}
+	m->client = dupn(client, m->client_len);
+	if (!m->client)
+		return COHORT_E_NOMEM;
+	if (s) {
+		m->path = strdup(path);
+		if (!m->path)
+			return COHORT_E_NOMEM;
+	}
 	return 0;
 }
 

@@ -8,6 +8,8 @@
  *   {"type":"push","id":…,"project":7,"path":"src/a.py","version":V,"updates":[…]}
  *   {"type":"cursor","id":…?,"project":7,"path":"src/a.py","version":V,
  *    "ranges":[…],"main":0,"clientID":"…"}
+ *   {"type":"watch","streams":["project:7",…]}
+ *   {"type":"presence","lesson":3,"client":"…","project":7?,"file":"src/a.py"?}
  *
  * Only cheap checks run here, on the event loop: field types and bounds and
  * the path's canonical form. The updates and ranges stay parsed json-c
@@ -34,6 +36,8 @@ enum wsmsg_type {
 	WSMSG_PING,
 	WSMSG_PUSH,
 	WSMSG_CURSOR,
+	WSMSG_WATCH,    /* issue 6: scopes to follow whenever allowed */
+	WSMSG_PRESENCE, /* issue 6: present in a lesson, and where */
 	WSMSG__N
 };
 
@@ -46,7 +50,8 @@ struct wsmsg {
 	size_t after_len;
 	/* push and cursor: */
 	char id[WSMSG_ID_MAX + 3]; /* the id as JSON text ("" when absent); kept when parsing fails */
-	long long project;
+	long long project;         /* push, cursor; presence: 0 when absent */
+	long long lesson;          /* presence */
 	char *path;                /* canonical (core/path.h) */
 	long long version;
 	long long main;            /* cursor */
