@@ -13,7 +13,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, sleep } from './lib/cluster.mjs';
 import {
-  CollabClient, LogRecorder, collabFixture, makeRng, randomChange, replay, serverDoc, serverLog, changesOnBoundaries, seeded,
+  CollabClient, closeAll, LogRecorder, collabFixture, makeRng, randomChange, replay, serverDoc, serverLog, changesOnBoundaries, seeded,
 } from './lib/collab-client.mjs';
 
 const SEED = Number(process.env.COHORT_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -27,7 +27,10 @@ before(async () => {
   c = await startCluster({ streamers: 1 });
   fx = await collabFixture(c, { writers: CLIENTS });
 });
-after(async () => { await c?.stop(); });
+after(async () => {
+  closeAll();
+  await c?.stop();
+});
 
 test('8 clients converge under random edits, delays and reconnects', { timeout: 150000 }, async (t) => {
   t.diagnostic(`seed ${SEED}, ${OPS} edits per client`);

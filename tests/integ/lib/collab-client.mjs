@@ -26,6 +26,8 @@
 //   again at once, as if the answer were lost), duplicate pushes sent in
 //   parallel, aborted requests, and disconnect()/connect() of the event
 //   transport (with or without resuming).
+// - COHORT_COLLAB_DEBUG=1 keeps every push answer with its body's client ids
+//   in client.answers (to match answers against the server's log).
 
 import { createHash } from 'node:crypto';
 import { ChangeSet, EditorState } from '@codemirror/state';
@@ -83,6 +85,12 @@ export function changesOnBoundaries(doc, changes) {
 }
 
 let sessions = 0;
+const live = new Set();
+
+/** Closes every client still open (tests call it in after(), so a failure leaves no reconnecting socket behind). */
+export function closeAll() {
+  for (const cl of [...live]) cl.close();
+}
 
 export class CollabClient {
   /**
@@ -109,6 +117,7 @@ export class CollabClient {
   constructor(opts) {
     this.o = { transport: 'sse', pushVia: 'rest', auth: 'header', pushDelay: [0, 0], recvDelay: [0, 0],
       dropRate: 0, dupRate: 0, abortRate: 0, eager: false, autoPush: true, ...opts };
+    live.add(this);
     this.o.apiUrl ??= this.o.url;
     this.o.streamUrl ??= this.o.url;
     this.rng = this.o.rng || Math.random;
@@ -139,7 +148,7 @@ export class CollabClient {
     this.wsReqSeq = 0;
     this.listeners = new Set();
     this.stats = {
-      edits: 0, pushes: 0, pushedUpdates: 0, accepted: 0, skipped: 0, dropped: 0, dups: 0, aborted: 0,
+      edits: 0, pushes: 0, pushedUpdates: 0, accepted: 0, skipped: 0, dropped: 0, dups: 0, aborted: 0, abortedUpdates: 0,
       retries: 0, conflicts: 0, pulls: 0, gapPulls: 0, catchupPulls: 0, pulledUpdates: 0, events: 0,
       applied: 0, own: 0, ignored: 0, reloads: 0, reconnects: 0, resets: 0, sums: 0, wsPushes: 0,
     };
@@ -416,12 +425,23 @@ export class CollabClient {
       ctl = new AbortController();
       t = setTimeout(() => ctl.abort(), this.rand([0, 5]));
       this.stats.aborted++;
+      this.stats.abortedUpdates += body.updates.length;
     }
+    let r;
     try {
-      return await this.http('POST', this.docUrl('/updates'), body, { signal: ctl?.signal });
+      r = await this.http('POST', this.docUrl('/updates'), body, { signal: ctl?.signal });
     } finally {
       clearTimeout(t);
     }
+    this.count(r, body);
+    return r;
+  }
+
+  /** Counts every answer, also those the client then treats as lost. */
+  count(r, body) {
+    if (process.env.COHORT_COLLAB_DEBUG) (this.answers ??= []).push({ r, body: { version: body?.version, updates: body?.updates.map((u) => u.clientID) } });
+    this.stats.accepted += r.accepted;
+    this.stats.skipped += r.skipped;
   }
 
   /** Pushes all unconfirmed updates from the first, at the synced version. */
@@ -450,8 +470,6 @@ export class CollabClient {
         if (!body.updates.length) break;
         r = await this.sendPush(body);
       }
-      this.stats.accepted += r.accepted;
-      this.stats.skipped += r.skipped;
       this.pushFailures = 0;
       this.awaitVersion = Math.max(this.awaitVersion, r.version);
       if (this.version < this.awaitVersion) this.scheduleCatchup();
@@ -639,6 +657,9 @@ export class CollabClient {
         reject: (e) => { clearTimeout(t); reject(e); },
       });
       ws.send(JSON.stringify({ type: 'push', id, project: Number(this.o.project), path: this.o.path, ...body }));
+    }).then((m) => {
+      this.count(m, body);
+      return m;
     });
   }
 
@@ -708,6 +729,7 @@ export class CollabClient {
   }
 
   close() {
+    live.delete(this);
     this.closed = true;
     this.disconnect();
     for (const t of this.timers) clearTimeout(t);
