@@ -131,7 +131,8 @@ export class CollabClient {
     this.pulling = false;
     this.pullAgain = false;
     this.reloading = null;
-    this.awaitVersion = 0;
+    this.awaitVersion = 0; // version an accepted push of ours reached: no new push before (unless eager)
+    this.target = 0;       // a version settle() waits for
     this.pushFailures = 0;
     this.timers = new Set();
     this.pushTimer = null;
@@ -266,9 +267,9 @@ export class CollabClient {
   }
 
   /** A local edit: spec as for state.update({changes}) (positions at the current local text). */
-  edit(changes) {
+  edit(changes, spec = { changes }) {
     if (!this.loaded) return false;
-    const tr = this.state.update({ changes });
+    const tr = this.state.update(spec);
     if (tr.changes.empty) return false;
     this.state = tr.state;
     this.stats.edits++;
@@ -276,6 +277,20 @@ export class CollabClient {
     this.changed();
     return true;
   }
+
+  /** Types text at the main cursor (replacing the selection) and moves the cursor after it, as a keyboard does. */
+  type(text) {
+    if (!this.loaded) return false;
+    return this.edit(null, this.state.replaceSelection(text));
+  }
+
+  /** Moves the cursor (no document change, nothing to push). Remote edits map it as CodeMirror does. */
+  setCursor(anchor, head = anchor) {
+    if (!this.loaded) return;
+    this.state = this.state.update({ selection: { anchor, head } }).state;
+  }
+
+  get cursor() { return this.state ? this.state.selection.main.head : 0; }
 
   // ---------------------------------------------------------------- receiving
 
@@ -395,7 +410,7 @@ export class CollabClient {
     if (this.catchupTimer) return;
     this.catchupTimer = this.timer(() => {
       this.catchupTimer = null;
-      if (this.loaded && this.version < this.awaitVersion) {
+      if (this.loaded && this.version < Math.max(this.awaitVersion, this.target)) {
         this.stats.catchupPulls++;
         this.pull();
         this.scheduleCatchup();
@@ -703,8 +718,9 @@ export class CollabClient {
     }
   }
 
+  /** Pulls now and then until at version v (a version known to exist: events may have been lost). */
   scheduleCatchupFor(v) {
-    this.awaitVersion = Math.max(this.awaitVersion, v);
+    this.target = Math.max(this.target, v);
     this.scheduleCatchup();
   }
 
