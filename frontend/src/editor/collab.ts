@@ -28,7 +28,7 @@ import { EditorView, keymap, lineNumbers, highlightActiveLine, drawSelection, hi
 import { collab, getClientID, getSyncedVersion, receiveUpdates, sendableUpdates, type Update } from '@codemirror/collab';
 import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
 import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting } from '@codemirror/language';
-import { api, ApiError, NetworkError, qs } from '../api';
+import { api, ApiError, NetworkError, qs, type RequestOptions } from '../api';
 import { languageFor } from './lang';
 import { remoteCursors, removeRemoteCursor, safeColor, setRemoteCursor } from './cursors';
 import { sha256Hex } from './sha256';
@@ -44,6 +44,8 @@ export interface CursorData {
   main: number;
   clientID: string;
   user?: string | number;
+  /** Room cursors name the member instead of a user. */
+  member?: string;
   name?: string;
   color?: string;
 }
@@ -70,13 +72,36 @@ interface PushAnswer {
 
 export type EditorStatus = 'loading' | 'synced' | 'sending' | 'retrying' | 'readonly' | 'unavailable' | 'closed';
 
+/** Where a document's calls go: a project file, or a room's one document. */
+export interface DocTarget {
+  /** The API path of `GET doc` (kind ''), the updates, sum and cursor calls. */
+  url: (kind: '' | '/updates' | '/sum' | '/cursor', path: string, extra?: Record<string, string | number | undefined>) => string;
+  /** Extra request headers (a room member's X-Room-Member). */
+  headers?: () => Record<string, string>;
+  /** Text to show read-only when the server has no live-editing routes (null: none). */
+  fallback?: (path: string) => Promise<string | null>;
+}
+
+/** The document calls of a project file (docs/protocol.md section 9). */
+export function projectTarget(projectId: number): DocTarget {
+  return {
+    url: (kind, path, extra = {}) => `/projects/${projectId}/doc${kind}${qs({ path, ...extra })}`,
+    fallback: async (path) => {
+      const res = await fetch(`/api/v1/projects/${projectId}/file${qs({ path })}`, { credentials: 'same-origin' });
+      return res.ok ? res.text() : null;
+    },
+  };
+}
+
 export interface CollabHost {
-  projectId: number;
+  target: DocTarget;
   canWrite: () => boolean;
   /** Something the indicator shows changed (unsent count, status). */
   changed: () => void;
   /** A message for the user (reload after divergence, lost file, ...). */
   message: (text: string) => void;
+  /** A 401 from a document call: the host may sign in again (a room member rejoins). */
+  authLost?: () => void;
 }
 
 const HISTORY_KEEP = 500;
@@ -146,8 +171,12 @@ export class CollabEditor {
     return this.view.state.doc.toString();
   }
 
-  private url(kind: string, extra: Record<string, string | number | undefined> = {}): string {
-    return `/projects/${this.host.projectId}/doc${kind}${qs({ path: this.path, ...extra })}`;
+  private url(kind: '' | '/updates' | '/sum' | '/cursor', extra: Record<string, string | number | undefined> = {}): string {
+    return this.host.target.url(kind, this.path, extra);
+  }
+
+  private opts(more: RequestOptions = {}): RequestOptions {
+    return { ...more, headers: { ...(this.host.target.headers?.() ?? {}), ...(more.headers ?? {}) }, quiet401: Boolean(this.host.authLost) };
   }
 
   private extensions(version: number, clientID: string): Extension[] {
@@ -176,7 +205,7 @@ export class CollabEditor {
   async load(): Promise<void> {
     let doc: DocAnswer;
     try {
-      doc = await api<DocAnswer>('GET', this.url(''));
+      doc = await api<DocAnswer>('GET', this.url(''), this.opts());
     } catch (e) {
       if (e instanceof ApiError && (e.code === 'no_route' || e.code === 'binary_file')) {
         await this.loadStatic(e.code === 'binary_file' ? 'binary file: not editable live' : 'live editing is not available on this server');
@@ -200,8 +229,7 @@ export class CollabEditor {
 
   /** Fallback when the server has no live-editing routes: the file, read-only. */
   private async loadStatic(reason: string): Promise<void> {
-    const res = await fetch(`/api/v1/projects/${this.host.projectId}/file${qs({ path: this.path })}`, { credentials: 'same-origin' });
-    const text = res.ok ? await res.text() : '';
+    const text = (await this.host.target.fallback?.(this.path)) ?? '';
     this.readonlyReason = reason;
     const lang = languageFor(this.path);
     this.language = lang.name;
@@ -273,7 +301,7 @@ export class CollabEditor {
     try {
       for (;;) {
         const since = getSyncedVersion(this.view.state);
-        const r = await api<PullAnswer>('GET', this.url('/updates', { since }), { timeoutMs: REQUEST_TIMEOUT_MS });
+        const r = await api<PullAnswer>('GET', this.url('/updates', { since }), this.opts({ timeoutMs: REQUEST_TIMEOUT_MS }));
         if (this.disposed) return;
         for (const u of r.updates) {
           if (u.version > since) this.received.set(u.version, { changes: ChangeSet.fromJSON(u.changes), clientID: u.clientID });
@@ -319,10 +347,10 @@ export class CollabEditor {
     this.status = 'sending';
     this.host.changed();
     try {
-      const r = await api<PushAnswer>('POST', this.url('/updates'), {
+      const r = await api<PushAnswer>('POST', this.url('/updates'), this.opts({
         body: { version, updates: ups.map((u) => ({ clientID: u.clientID, changes: u.changes.toJSON() })) },
         timeoutMs: REQUEST_TIMEOUT_MS,
-      });
+      }));
       this.pushFailures = 0;
       this.awaitVersion = Math.max(this.awaitVersion, r.version);
       this.status = 'synced';
@@ -337,7 +365,9 @@ export class CollabEditor {
   }
 
   private onPushError(e: unknown): void {
-    const transient = e instanceof NetworkError || (e instanceof ApiError && (e.status >= 500 || e.status === 429 || e.status === 408));
+    const authLost = e instanceof ApiError && e.status === 401 && this.host.authLost;
+    if (authLost) this.host.authLost?.();
+    const transient = authLost || e instanceof NetworkError || (e instanceof ApiError && (e.status >= 500 || e.status === 429 || e.status === 408));
     if (transient) {
       this.pushFailures++;
       this.status = 'retrying';
@@ -391,7 +421,7 @@ export class CollabEditor {
     const version = getSyncedVersion(this.view.state);
     const mine = sha256Hex(this.view.state.doc.toString());
     try {
-      const r = await api<{ version: number; sum: string }>('GET', this.url('/sum', { version }));
+      const r = await api<{ version: number; sum: string }>('GET', this.url('/sum', { version }), this.opts());
       if (this.disposed || getSyncedVersion(this.view.state) !== version) return;
       if (r.sum !== (await mine)) await this.reload('the text differed from the server\'s');
     } catch (e) {
@@ -454,7 +484,7 @@ export class CollabEditor {
       clientID: getClientID(state),
     };
     try {
-      await api<unknown>('PUT', this.url('/cursor'), { body });
+      await api<unknown>('PUT', this.url('/cursor'), this.opts({ body }));
     } catch {
       // A lost cursor is harmless: the next movement sends a new one.
     }
@@ -464,7 +494,7 @@ export class CollabEditor {
   showCursor(c: CursorData, stored: boolean): void {
     if (!this.loaded || this.disposed) return;
     if (c.clientID === getClientID(this.view.state)) return;
-    const key = String(c.user ?? c.clientID);
+    const key = String(c.user ?? c.member ?? c.clientID);
     const synced = getSyncedVersion(this.view.state);
     if (c.version > synced) {
       this.pendingCursors.set(key, c);

@@ -10,7 +10,7 @@ import { title } from '../layout';
 import { me } from '../session';
 import type { Page } from '../router';
 import type { AccessEntry, AccessListing, CohortEvent, FileEventData, ProjectWithAccess } from '../types';
-import { CollabEditor, type CursorData } from '../editor/collab';
+import { CollabEditor, projectTarget, type CursorData } from '../editor/collab';
 import { remoteCursorNames } from '../editor/cursors';
 import { FileTreeView } from './tree';
 import { openShareDialog } from './share';
@@ -122,7 +122,7 @@ export async function idePage(main: HTMLElement, params: Record<string, string>)
       return;
     }
     const editor = new CollabEditor({
-      projectId: project.id,
+      target: projectTarget(project.id),
       canWrite: () => access.write,
       changed: updateIndicator,
       message: (text) => say(text, 'error'),
