@@ -945,3 +945,77 @@ export async function seeded(seed, fn) {
 
 /** The seed of a run: $COHORT_SEED, else a random one. */
 export const runSeed = () => Number(process.env.COHORT_SEED ?? Math.floor(Math.random() * 2 ** 31));
+
+/**
+ * Quiescence and the convergence checks shared by t1410 and t1413: every
+ * client settles at the server's version with no errors, its text equals
+ * GET /doc, its sync proof passes, and the whole log (recorder: a
+ * LogRecorder started at version 1) replays from `initial` to the server's
+ * text; GET /doc/updates?since=1 is compared too while the server retains it.
+ * Answers {doc, log, stats} (stats: the clients' counters summed).
+ */
+export async function assertConverged(assert, { url, project, path, token, clients, initial, recorder, diagnostic = () => {} }) {
+  for (const cl of clients) if (!cl.es && !cl.ws) await cl.connect();
+  await Promise.all(clients.map((cl) => cl.settle(0, 30000)));
+  const doc = await serverDoc(url, project, path, token);
+  await Promise.all(clients.map((cl) => cl.settle(doc.version, 30000)));
+  const stats = {};
+  for (const cl of clients) for (const [k, n] of Object.entries(cl.stats)) stats[k] = (stats[k] ?? 0) + n;
+  for (const cl of clients) assert.deepEqual(cl.errors.map((e) => e.message), [], `${cl.name} errors`);
+  for (const cl of clients) {
+    assert.equal(cl.version, doc.version, `${cl.name} version`);
+    assert.equal(cl.text(), doc.text, `${cl.name} text equals the server's`);
+    const proof = await cl.proveSync();
+    assert.equal(proof.ok, true, `${cl.name} sync proof ${JSON.stringify(proof)}`);
+  }
+  const log = await recorder.stop();
+  assert.equal(log.length, doc.version - 1, 'recorded log length');
+  assert.equal(replay(initial, log, 1).text, doc.text, 'the whole log (recorded while it grew) replays to the server text');
+  let direct;
+  try {
+    direct = await serverLog(url, project, path, token, 1);
+  } catch (e) {
+    if (e.status !== 410) throw e;
+  }
+  if (direct) {
+    assert.deepEqual(direct.updates, log, 'GET /doc/updates?since=1 equals the recorded log');
+    assert.equal(replay(initial, direct.updates, 1).text, doc.text, 'GET /doc/updates?since=1 replays to the server text');
+  } else {
+    const first = doc.version - 1000;
+    const tail = await serverLog(url, project, path, token, first);
+    assert.deepEqual(tail.updates, log.slice(first - 1), 'the retained log equals the recording');
+    diagnostic(`GET updates?since=1 is 410 (the server retains the newest ${tail.updates.length}); the recording was replayed instead`);
+  }
+  return { doc, log, stats };
+}
+
+/**
+ * One client's random editing session for the convergence tests: `ops`
+ * edits (randomChange, many aimed at the shared hot.range, which moves now
+ * and then), pauses of 0..maxPause ms, and now and then a reconnect of the
+ * event transport (with or without resuming, after a pause) or a reload (a
+ * new editor session). Changes that would split a surrogate pair go to bad[].
+ */
+export async function typeRandomly(cl, rng, { ops, hot = { range: [0, 12] }, bad = [], maxPause = 6, reconnectRate = 0.006, reloadRate = 0.002, maxLen = 2500 }) {
+  for (let k = 0; k < ops; k++) {
+    await sleep(Math.floor(rng() * (maxPause + 1)));
+    const r = rng();
+    if (r < reconnectRate) {
+      await cl.reconnect({ resume: rng() < 0.7, pause: Math.floor(rng() * 300) });
+    } else if (r < reconnectRate + reloadRate) {
+      await cl.reload('test: a new editor session');
+    }
+    if (rng() < 0.01) {
+      const at = Math.floor(rng() * 60);
+      hot.range = [at, at + 12];
+    }
+    const text = cl.text();
+    const spec = randomChange(rng, text, { maxLen, hot: hot.range });
+    if (cl.loaded) {
+      const cs = cl.state.changes(spec);
+      if (!changesOnBoundaries(text, cs)) bad.push(`${cl.name}: generated a change inside a surrogate pair`);
+    }
+    cl.edit(spec);
+  }
+  return bad;
+}
