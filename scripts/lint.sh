@@ -18,7 +18,7 @@ if grep -rnE '#include\s+"(api|stream|cli)/' backend/core; then
   status=1
 fi
 
-if grep -rnE '"\{(p|dev|l|u):' --include='*.c' backend | grep -v '^backend/core/kv.c:'; then
+if grep -rnE '"\{(p|dev|l|u|r):' --include='*.c' backend | grep -v '^backend/core/kv.c:'; then
   echo "lint: Redis key format outside backend/core/kv.c"
   status=1
 fi

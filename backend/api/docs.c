@@ -69,14 +69,21 @@ static int query_ll(struct request *req, struct response *res, const char *name,
 	return 0;
 }
 
-/* The stored cursors of the file, as a JSON array of their objects. */
-static int render_cursors(struct request *req, long long fid, struct jsonw *w)
+/* The stored cursors of the file, as a JSON array of their objects (none
+ * for targets without stored cursors). */
+static int render_cursors(struct request *req, long long project, long long fid, struct jsonw *w)
 {
 	char key[KV_KEY_MAX];
 	const char *argv[2] = { "HGETALL", key };
 	redisReply *r = NULL;
-	int err = kv_ws_cursors(key, sizeof(key), req->project.id, fid);
+	int err;
 
+	if (project <= 0) {
+		jsonw_arr(w, "cursors");
+		jsonw_end(w);
+		return 0;
+	}
+	err = kv_ws_cursors(key, sizeof(key), project, fid);
 	if (!err)
 		err = rconn_cmd(req->worker->redis, &r, 2, argv, NULL);
 	jsonw_arr(w, "cursors");
@@ -91,32 +98,66 @@ static int render_cursors(struct request *req, long long fid, struct jsonw *w)
 	return err;
 }
 
-int doc_get(struct request *req, struct response *res)
+/* The project file of ?path=: fills the target with ws, path and who. */
+static int project_target(struct request *req, struct response *res, struct workspace *ws,
+			  char path[PATH_BUF], struct cursor_who *who, struct doc_target *t)
 {
-	char path[PATH_BUF];
-	struct workspace ws;
-	struct collab_doc d;
-	struct strbuf text = STRBUF_INIT;
-	struct jsonw w;
 	int err = query_path(req, res, "path", false, path);
 
 	if (err)
 		return err;
-	ws_open(req, &ws);
+	ws_open(req, ws);
+	who->user_id = req->who.user_id;
+	who->login = req->who.login;
+	who->name = req->me.id ? req->me.nickname : NULL;
+	memset(t, 0, sizeof(*t));
+	t->ws = ws;
+	t->path = path;
+	t->cursor_project = req->project.id;
+	t->who = who;
+	return 0;
+}
+
+#define PROJECT_ROUTE(fn, at)                                                              \
+	int fn(struct request *req, struct response *res)                                  \
+	{                                                                                  \
+		char path[PATH_BUF];                                                       \
+		struct workspace ws;                                                       \
+		struct cursor_who who;                                                     \
+		struct doc_target t;                                                       \
+		int err = project_target(req, res, &ws, path, &who, &t);                   \
+                                                                                           \
+		return err ? err : at(req, res, &t);                                       \
+	}
+
+PROJECT_ROUTE(doc_get, doc_get_at)
+PROJECT_ROUTE(doc_push, doc_push_at)
+PROJECT_ROUTE(doc_pull, doc_pull_at)
+PROJECT_ROUTE(doc_sum, doc_sum_at)
+PROJECT_ROUTE(doc_cursor, doc_cursor_at)
+
+int doc_get_at(struct request *req, struct response *res, const struct doc_target *t)
+{
+	struct workspace *ws = t->ws;
+	struct collab_doc d;
+	struct strbuf text = STRBUF_INIT;
+	struct jsonw w;
+	int err;
+
 	strbuf_init(&text, STRBUF_DEFAULT_MAX);
 	jsonw_init(&w);
-	err = collab_get(&ws, path, &text, true, &d);
+	err = collab_get(ws, t->path, &text, true, &d);
 	if (err) {
-		err = ws_fail(res, &ws, err);
+		err = ws_fail(res, ws, err);
 		goto out;
 	}
 	jsonw_obj(&w, NULL);
-	jsonw_str(&w, "path", path);
+	jsonw_str(&w, "path", t->path);
 	jsonw_int(&w, "version", d.version);
 	jsonw_strn(&w, "text", text.buf ? text.buf : "", text.len);
 	jsonw_str(&w, "sum", d.sum);
 	jsonw_str(&w, "eol", d.crlf ? "crlf" : "lf");
-	err = render_cursors(req, d.fid, &w);
+	err = render_cursors(req, t->cursor_project, d.fid, &w);
 	jsonw_end(&w);
 	if (!err)
 		err = response_jsonw(res, 200, &w);
@@ -126,20 +167,17 @@ out:
 	return err;
 }
 
-int doc_push(struct request *req, struct response *res)
+int doc_push_at(struct request *req, struct response *res, const struct doc_target *t)
 {
 	static const char *const keys[] = { "version", "updates", NULL };
-	char path[PATH_BUF], why[256] = "";
-	struct workspace ws;
+	char why[256] = "";
 	struct collab_push_result pr;
 	struct json_object *root = NULL, *updates = NULL;
 	const char *unknown;
 	long long version;
 	struct jsonw w;
-	int err = query_path(req, res, "path", false, path);
+	int err;
 
-	if (err)
-		return err;
 	if ((err = request_json(req, res, &root)))
 		return err;
 	if (json_only_keys(root, keys, &unknown)) {
@@ -152,10 +190,9 @@ int doc_push(struct request *req, struct response *res)
 		goto out;
 	}
 	json_object_object_get_ex(root, "updates", &updates);
-	ws_open(req, &ws);
-	err = collab_push(&ws, path, version, updates, &pr, why, sizeof(why));
+	err = collab_push(t->ws, t->path, version, updates, &pr, why, sizeof(why));
 	if (err) {
-		err = doc_fail(res, &ws, why, err);
+		err = doc_fail(res, t->ws, why, err);
 		goto out;
 	}
 	jsonw_init(&w);
@@ -171,16 +208,12 @@ out:
 	return err;
 }
 
-int doc_pull(struct request *req, struct response *res)
+int doc_pull_at(struct request *req, struct response *res, const struct doc_target *t)
 {
-	char path[PATH_BUF];
-	struct workspace ws;
 	long long since = 0, wait = 0;
-	int err = query_path(req, res, "path", false, path);
+	int err = query_ll(req, res, "since", true, 0, 1LL << 53, &since);
 	bool counted = false;
 
-	if (!err)
-		err = query_ll(req, res, "since", true, 0, 1LL << 53, &since);
 	if (!err)
 		err = query_ll(req, res, "wait", false, 0, PULL_WAIT_MAX_S, &wait);
 	if (err)
@@ -193,34 +226,29 @@ int doc_pull(struct request *req, struct response *res)
 			wait = 0;
 		counted = true;
 	}
-	ws_open(req, &ws);
 	strbuf_reset(&res->body);
-	err = collab_pull(&ws, path, since, (int)wait * 1000, &res->body);
+	err = collab_pull(t->ws, t->path, since, (int)wait * 1000, &res->body);
 	if (counted)
 		atomic_fetch_sub(&waiting, 1);
 	if (err) {
 		strbuf_reset(&res->body);
-		return ws_fail(res, &ws, err);
+		return ws_fail(res, t->ws, err);
 	}
 	res->status = 200;
 	res->content_type = "application/json";
 	return 0;
 }
 
-int doc_sum(struct request *req, struct response *res)
+int doc_sum_at(struct request *req, struct response *res, const struct doc_target *t)
 {
-	char path[PATH_BUF], sum[COLLAB_SUM_HEX];
-	struct workspace ws;
+	char sum[COLLAB_SUM_HEX];
 	long long version = 0, current = 0;
 	struct jsonw w;
-	int err = query_path(req, res, "path", false, path);
+	int err = query_ll(req, res, "version", true, 0, 1LL << 53, &version);
 
-	if (!err)
-		err = query_ll(req, res, "version", true, 0, 1LL << 53, &version);
 	if (err)
 		return err;
-	ws_open(req, &ws);
-	err = collab_sum(&ws, path, version, sum, &current);
+	err = collab_sum(t->ws, t->path, version, sum, &current);
 	jsonw_init(&w);
 	jsonw_obj(&w, NULL);
 	if (err == COHORT_E_CONFLICT) {
@@ -230,7 +258,7 @@ int doc_sum(struct request *req, struct response *res)
 	}
 	if (err) {
 		jsonw_release(&w);
-		return ws_fail(res, &ws, err);
+		return ws_fail(res, t->ws, err);
 	}
 	jsonw_int(&w, "version", version);
 	jsonw_str(&w, "sum", sum);
@@ -240,20 +268,16 @@ int doc_sum(struct request *req, struct response *res)
 	return err;
 }
 
-int doc_cursor(struct request *req, struct response *res)
+int doc_cursor_at(struct request *req, struct response *res, const struct doc_target *t)
 {
 	static const char *const keys[] = { "version", "ranges", "main", "clientID", NULL };
-	char path[PATH_BUF], why[256] = "";
-	struct workspace ws;
+	char why[256] = "";
 	struct json_object *root = NULL;
 	struct cursor_req cr;
-	struct cursor_who who = { req->who.user_id, req->who.login, req->me.id ? req->me.nickname : NULL };
 	const char *unknown;
-	int err = query_path(req, res, "path", false, path);
+	int err;
 
 	memset(&cr, 0, sizeof(cr));
-	if (err)
-		goto out;
 	if ((err = request_json(req, res, &root)))
 		goto out;
 	if (json_only_keys(root, keys, &unknown)) {
@@ -270,10 +294,10 @@ int doc_cursor(struct request *req, struct response *res)
 		goto out;
 	}
 	json_object_object_get_ex(root, "ranges", &cr.ranges);
-	ws_open(req, &ws);
-	err = cursor_publish(&ws, path, &cr, &who, why, sizeof(why));
+	err = t->member ? cursor_publish_member(t->ws, t->path, &cr, t->member, why, sizeof(why))
+			: cursor_publish(t->ws, t->path, &cr, t->who, why, sizeof(why));
 	if (err) {
-		err = doc_fail(res, &ws, why, err);
+		err = doc_fail(res, t->ws, why, err);
 		goto out;
 	}
 	res->status = 204;

@@ -167,6 +167,7 @@ void request_init(struct request *req, const char *const *params, const struct c
 	req->authorization = nonempty(request_param(params, "HTTP_AUTHORIZATION"));
 	req->cookie = nonempty(request_param(params, "HTTP_COOKIE"));
 	req->if_match = nonempty(request_param(params, "HTTP_IF_MATCH"));
+	req->room_member = nonempty(request_param(params, "HTTP_X_ROOM_MEMBER"));
 }
 
 void request_release(struct request *req)

@@ -56,6 +56,7 @@ struct request {
 	const char *authorization; /* for the authentication layer; never logged */
 	const char *cookie;        /* likewise */
 	const char *if_match;      /* If-Match, NULL when absent */
+	const char *room_member;   /* X-Room-Member (docs/rooms.md); a secret, never logged */
 	char id[REQUEST_ID_MAX + 1];
 	int err; /* a problem found while parsing the parameters, answered before routing */
 	const char *err_detail;

@@ -13,6 +13,7 @@
 #include "api/lessons.h"
 #include "api/metrics.h"
 #include "api/projects.h"
+#include "api/rooms.h"
 #include "api/router.h"
 #include "api/sessions.h"
 #include "api/templates.h"
@@ -24,6 +25,7 @@
 #define C "/api/v1/courses/{course}"
 #define L "/api/v1/lessons/{lesson}"
 #define P "/api/v1/projects/{project}"
+#define R "/api/v1/rooms/{room}"
 
 static const struct route table[] = {
 	/* method  pattern                                  permission             handler             name */
@@ -73,6 +75,18 @@ static const struct route table[] = {
 	{ "GET",    P "/doc/updates",                       PERM_PROJECT_READ,     doc_pull,           "doc_pull" },
 	{ "GET",    P "/doc/sum",                           PERM_PROJECT_READ,     doc_sum,            "doc_sum" },
 	{ "PUT",    P "/doc/cursor",                        PERM_PROJECT_READ,     doc_cursor,         "doc_cursor" },
+
+	/* Anonymous rooms (docs/rooms.md): public, members prove themselves with X-Room-Member. */
+	{ "GET",    R,                                      PERM_PUBLIC,           room_get_one,       "room_get" },
+	{ "POST",   R "/members",                           PERM_PUBLIC,           room_join_post,     "room_join" },
+	{ "PATCH",  R "/members/{member}",                  PERM_PUBLIC,           room_member_patch,  "room_rename" },
+	{ "DELETE", R "/members/{member}",                  PERM_PUBLIC,           room_member_delete, "room_leave" },
+	{ "POST",   R "/members/{member}/heartbeat",        PERM_PUBLIC,           room_member_heartbeat, "room_heartbeat" },
+	{ "GET",    R "/doc",                               PERM_PUBLIC,           room_doc_get,       "room_doc_get" },
+	{ "POST",   R "/doc/updates",                       PERM_PUBLIC,           room_doc_push,      "room_doc_push" },
+	{ "GET",    R "/doc/updates",                       PERM_PUBLIC,           room_doc_pull,      "room_doc_pull" },
+	{ "GET",    R "/doc/sum",                           PERM_PUBLIC,           room_doc_sum,       "room_doc_sum" },
+	{ "PUT",    R "/doc/cursor",                        PERM_PUBLIC,           room_doc_cursor,    "room_doc_cursor" },
 };
 
 /* Routes whose body limit is not api.max_body: route name, config field. */

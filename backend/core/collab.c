@@ -33,7 +33,8 @@
 /* ---- the document cache ------------------------------------------------ */
 
 struct centry {
-	long long project, fid;
+	char ns[KV_KEY_MAX]; /* the workspace's content key prefix: names the project or room */
+	long long fid;
 	long long version; /* -1: nothing cached */
 	struct strbuf text;
 	int64_t len16;
@@ -52,10 +53,13 @@ static struct {
 	size_t bytes, limit;
 } cache = { .lock = PTHREAD_MUTEX_INITIALIZER, .limit = COLLAB_CACHE_DEFAULT };
 
-static size_t bucket_of(long long project, long long fid)
+static size_t bucket_of(const char *ns, long long fid)
 {
-	unsigned long long h = (unsigned long long)project * 0x9E3779B97F4A7C15ULL ^ (unsigned long long)fid;
+	unsigned long long h = 1469598103934665603ULL; /* FNV-1a */
 
+	for (const unsigned char *p = (const unsigned char *)ns; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	h = h * 0x9E3779B97F4A7C15ULL ^ (unsigned long long)fid;
 	return (size_t)(h % CACHE_BUCKETS);
 }
 
@@ -93,7 +97,7 @@ static void entry_free(struct centry *e)
 /* Removes e from the table (cache.lock held, e unused). */
 static void evict(struct centry *e)
 {
-	struct centry **pp = &cache.bucket[bucket_of(e->project, e->fid)];
+	struct centry **pp = &cache.bucket[bucket_of(e->ns, e->fid)];
 
 	while (*pp && *pp != e)
 		pp = &(*pp)->hnext;
@@ -136,18 +140,21 @@ void collab_cache_clear(void)
 	pthread_mutex_unlock(&cache.lock);
 }
 
-/* The entry for (project, fid), created empty if need be, locked. */
-static struct centry *acquire(long long project, long long fid)
+/* The entry for the file fid of the workspace whose content keys start with
+ * ns (a project's or a room's), created empty if need be, locked. */
+static struct centry *acquire(const char *ns, long long fid)
 {
 	struct centry *e;
-	size_t b = bucket_of(project, fid);
+	size_t b = bucket_of(ns, fid);
 
+	if (strlen(ns) >= sizeof(e->ns))
+		return NULL;
 	pthread_mutex_lock(&cache.lock);
 	for (e = cache.bucket[b]; e; e = e->hnext)
-		if (e->project == project && e->fid == fid)
+		if (e->fid == fid && !strcmp(e->ns, ns))
 			break;
 	if (!e && (e = calloc(1, sizeof(*e)))) {
-		e->project = project;
+		memcpy(e->ns, ns, strlen(ns) + 1);
 		e->fid = fid;
 		e->version = -1;
 		e->sum_version = -1;
@@ -267,7 +274,7 @@ static int load(struct workspace *ws, const char *path, long long from, struct c
 	*ep = NULL;
 	if ((rc = workspace_doc_sync(ws, path, from, false, false, d)))
 		return rc;
-	if (!(e = acquire(ws->project, d->fid)))
+	if (!(e = acquire(ws->k_content, d->fid)))
 		return COHORT_E_NOMEM;
 	*ep = e;
 	if (e->version >= 0 && e->version <= d->version && e->version >= d->first - 1)
@@ -750,10 +757,9 @@ int collab_pull(struct workspace *ws, const char *path, long long since, int wai
 			break;
 		if (!deadline)
 			deadline = (int64_t)wait_ms;
-		/* Wait for the next event of the project after the one we saw. */
+		/* Wait for the next event of the project (or room) after the one we saw. */
 		left = deadline;
-		if ((rc = kv_project_stream(key, sizeof(key), ws->project)))
-			break;
+		memcpy(key, ws->k_events, sizeof(key));
 		snprintf(block, sizeof(block), "%lld", (long long)left);
 		{
 			const char *argv[] = { "XREAD", "COUNT", "1", "BLOCK", block, "STREAMS", key,

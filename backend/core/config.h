@@ -54,6 +54,14 @@ struct cohort_config {
 	int presence_grace_s;
 	int presence_sweep_ms;
 
+	/* anonymous rooms (issue 6, docs/rooms.md) */
+	bool rooms_enabled;
+	int rooms_idle_drop_s;
+	int rooms_member_timeout_s;
+	int rooms_max_members;
+	int rooms_create_per_min;
+	int rooms_msgs_per_s;
+
 	/* authentication */
 	char *auth_secret_file;
 	char *auth_issuer;

@@ -64,13 +64,14 @@ static int add_ranges(struct json_object *arr, int64_t len, long long main, stru
 static int publish(struct workspace *ws, const char *path, long long version, const char *client,
 		   const char *data)
 {
-	char key[KV_KEY_MAX], scope[40], project[24], maxlen[24];
+	char maxlen[24];
+	const char *key = ws->k_events;
 	struct strbuf stored = STRBUF_INIT;
 	struct redisReply *r = NULL;
 	struct event ev = {
 		.type = "cursor",
-		.project = project,
-		.stream = scope,
+		.project = ws->project_id[0] ? ws->project_id : NULL,
+		.stream = ws->scope,
 		.file = path,
 		.version = version,
 		.actor_user = ws->actor_user,
@@ -80,14 +81,10 @@ static int publish(struct workspace *ws, const char *path, long long version, co
 	};
 	int err;
 
-	snprintf(project, sizeof(project), "%lld", ws->project);
-	snprintf(scope, sizeof(scope), "project:%lld", ws->project);
 	snprintf(maxlen, sizeof(maxlen), "%lld", ws->events_maxlen);
 	ev.ts_pub = clock_wall_us();
 	strbuf_init(&stored, EVENT_DATA_MAX * 2);
-	err = kv_project_stream(key, sizeof(key), ws->project);
-	if (!err)
-		err = event_encode_stored(&stored, &ev);
+	err = event_encode_stored(&stored, &ev);
 	if (!err) {
 		const char *argv[] = { "XADD", key, "MAXLEN", "~", maxlen, "*", EVENT_FIELD, stored.buf };
 		size_t lens[] = { 4, strlen(key), 6, 1, strlen(maxlen), 1, strlen(EVENT_FIELD), stored.len };
@@ -99,8 +96,9 @@ static int publish(struct workspace *ws, const char *path, long long version, co
 	return err;
 }
 
-int cursor_publish(struct workspace *ws, const char *path, const struct cursor_req *cr,
-		   const struct cursor_who *who, char *err, size_t errlen)
+/* Exactly one of who and m is set. */
+static int publish_as(struct workspace *ws, const char *path, const struct cursor_req *cr,
+		      const struct cursor_who *who, const struct cursor_member *m, char *err, size_t errlen)
 {
 	char client[COLLAB_CLIENT_MAX + 1];
 	struct ws_doc d;
@@ -132,14 +130,21 @@ int cursor_publish(struct workspace *ws, const char *path, const struct cursor_r
 	if (rc)
 		goto out;
 	jsonw_int(&w, "main", cr->main);
-	jsonw_id(&w, "user", who->user_id);
-	jsonw_str(&w, "login", who->login);
-	jsonw_str(&w, "name", who->name && who->name[0] ? who->name : who->login);
-	jsonw_str(&w, "color", cursor_color(who->user_id));
+	if (m) {
+		jsonw_str(&w, "member", m->id);
+		jsonw_str(&w, "name", m->name);
+		jsonw_str(&w, "color", m->color);
+	} else {
+		jsonw_id(&w, "user", who->user_id);
+		jsonw_str(&w, "login", who->login);
+		jsonw_str(&w, "name", who->name && who->name[0] ? who->name : who->login);
+		jsonw_str(&w, "color", cursor_color(who->user_id));
+	}
 	jsonw_end(&w);
 	if ((rc = jsonw_finish(&w)))
 		goto out;
-	if (w.sb.len <= WS_CURSOR_MAX && workspace_cursor_set(ws, path, who->user_id, w.sb.buf)) {
+	if (!m && w.sb.len <= WS_CURSOR_MAX &&
+	    workspace_cursor_set(ws, path, who->user_id, w.sb.buf)) {
 		rc = COHORT_E_NOTFOUND;
 		goto out;
 	}
@@ -148,4 +153,16 @@ out:
 	ws_doc_release(&d);
 	jsonw_release(&w);
 	return rc;
+}
+
+int cursor_publish(struct workspace *ws, const char *path, const struct cursor_req *cr,
+		   const struct cursor_who *who, char *err, size_t errlen)
+{
+	return publish_as(ws, path, cr, who, NULL, err, errlen);
+}
+
+int cursor_publish_member(struct workspace *ws, const char *path, const struct cursor_req *cr,
+			  const struct cursor_member *m, char *err, size_t errlen)
+{
+	return publish_as(ws, path, cr, NULL, m, err, errlen);
 }

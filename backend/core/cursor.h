@@ -34,6 +34,13 @@ struct cursor_who {
 	const char *name;
 };
 
+/* A member of an anonymous room (core/room.h) instead of a user. */
+struct cursor_member {
+	const char *id;
+	const char *name;
+	const char *color;
+};
+
 /* The colour of a user's cursor, fixed by the user id. */
 const char *cursor_color(int64_t user_id);
 
@@ -46,5 +53,11 @@ const char *cursor_color(int64_t user_id);
  * COHORT_E_REDIS. err receives a client-facing sentence (or ""). */
 int cursor_publish(struct workspace *ws, const char *path, const struct cursor_req *cr,
 		   const struct cursor_who *who, char *err, size_t errlen);
+
+/* The same for a room member: the event's data names the member ("member",
+ * "name", "color" in place of "user", "login", "name", "color") and nothing
+ * is stored (rooms keep no cursors). */
+int cursor_publish_member(struct workspace *ws, const char *path, const struct cursor_req *cr,
+			  const struct cursor_member *m, char *err, size_t errlen);
 
 #endif

@@ -107,3 +107,43 @@ int kv_ws_cursors(char *buf, size_t len, long long project_id, long long file_id
 {
 	return fmt_result(snprintf(buf, len, "{p:%lld}:cur:%lld", project_id, file_id), len);
 }
+
+int kv_room_state(char *buf, size_t len, const char *room)
+{
+	return fmt_result(snprintf(buf, len, "{r:%s}:room", room), len);
+}
+
+int kv_room_members(char *buf, size_t len, const char *room)
+{
+	return fmt_result(snprintf(buf, len, "{r:%s}:members", room), len);
+}
+
+int kv_room_seen(char *buf, size_t len, const char *room)
+{
+	return fmt_result(snprintf(buf, len, "{r:%s}:seen", room), len);
+}
+
+int kv_room_stream(char *buf, size_t len, const char *room)
+{
+	return fmt_result(snprintf(buf, len, "{r:%s}:events", room), len);
+}
+
+int kv_room_ws_base(char *buf, size_t len, const char *room)
+{
+	return fmt_result(snprintf(buf, len, "{r:%s}:g:", room), len);
+}
+
+int kv_room_ws(char *buf, size_t len, const char *room, const char *gen, const char *suffix)
+{
+	return fmt_result(snprintf(buf, len, "{r:%s}:g:%s%s", room, gen, suffix), len);
+}
+
+int kv_room_rate_create(char *buf, size_t len, const char *addr, long long window)
+{
+	return fmt_result(snprintf(buf, len, "rooms:rate:create:%s:%lld", addr, window), len);
+}
+
+int kv_room_rate_msgs(char *buf, size_t len, const char *addr, long long window)
+{
+	return fmt_result(snprintf(buf, len, "rooms:rate:msgs:%s:%lld", addr, window), len);
+}

@@ -62,6 +62,35 @@ int kv_ws_cursor_prefix(char *buf, size_t len, long long project_id);
 int kv_ws_content(char *buf, size_t len, long long project_id, long long file_id);
 int kv_ws_cursors(char *buf, size_t len, long long project_id, long long file_id);
 
+/*
+ * An anonymous room (core/room.h, docs/rooms.md), all under the hash tag
+ * {r:<name>}: its state hash (gen, created, empty_since), the hash of its
+ * members (id -> "<color> <joined ms> <secret sha256> <name as JSON>"), the
+ * sorted set of members by last call (score ms) and its event stream. The
+ * room's document is a workspace whose keys also carry the room's
+ * generation (a random id made when the room is created), so a room dropped
+ * and created again never shares a key — nor a cached text — with its
+ * predecessor: kv_room_ws_* give them, and the room's scripts, which learn
+ * the generation inside Redis, append KV_ROOM_WS_* to kv_room_ws_base.
+ */
+int kv_room_state(char *buf, size_t len, const char *room);
+int kv_room_members(char *buf, size_t len, const char *room);
+int kv_room_seen(char *buf, size_t len, const char *room);
+int kv_room_stream(char *buf, size_t len, const char *room);
+int kv_room_ws_base(char *buf, size_t len, const char *room);
+#define KV_ROOM_WS_TREE ":tree"
+#define KV_ROOM_WS_META ":meta"
+#define KV_ROOM_WS_INFO ":info"
+#define KV_ROOM_WS_CONTENT ":c:"
+#define KV_ROOM_WS_CURSOR ":cur:"
+int kv_room_ws(char *buf, size_t len, const char *room, const char *gen, const char *suffix);
+
+/* Per client address rate counters of rooms (INCR + EXPIRE): rooms created
+ * in the current minute and room calls in the current second (window is
+ * the minute or second number). */
+int kv_room_rate_create(char *buf, size_t len, const char *addr, long long window);
+int kv_room_rate_msgs(char *buf, size_t len, const char *addr, long long window);
+
 /* A text file's live-editing state (core/collab.h) sits next to its content:
  * content key + KV_WS_DOC_SUFFIX is a hash (base, len, eol) and content key +
  * KV_WS_LOG_SUFFIX the list of retained updates. The Lua scripts append them. */

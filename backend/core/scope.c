@@ -6,6 +6,7 @@
 #include "core/num.h"
 #include "core/principal.h"
 #include "core/project.h"
+#include "core/room.h"
 #include "core/user.h"
 
 #include <string.h>
@@ -22,6 +23,11 @@ static bool dev_enabled(const struct scope_policy *pol)
 	return pol && pol->dev_enabled;
 }
 
+static bool rooms_enabled(const struct scope_policy *pol)
+{
+	return pol && pol->rooms_enabled;
+}
+
 static bool always(const struct scope_policy *pol)
 {
 	(void)pol;
@@ -33,6 +39,7 @@ static const struct scope_kind_row kinds[] = {
 	{ "project", SCOPE_PROJECT, true, always },
 	{ "lesson", SCOPE_LESSON, true, always },
 	{ "user", SCOPE_USER, true, always },
+	{ "room", SCOPE_ROOM, false, rooms_enabled },
 };
 
 static bool id_char_ok(char c)
@@ -80,6 +87,8 @@ int scope_parse(const char *s, size_t len, const struct scope_policy *pol, struc
 			return COHORT_E_UNKNOWNSTREAM;
 		if (kinds[i].numeric && parse_id(colon + 1, idlen, &id))
 			return COHORT_E_BADSTREAM;
+		if (kinds[i].kind == SCOPE_ROOM && !room_name_ok(colon + 1, idlen))
+			return COHORT_E_BADSTREAM;
 		out->kind = kinds[i].kind;
 		memcpy(out->name, s, len);
 		out->name[len] = '\0';
@@ -101,13 +110,15 @@ int scope_stream_key(const struct scope *sc, char *buf, size_t len)
 		return kv_lesson_stream(buf, len, (long long)sc->id);
 	case SCOPE_USER:
 		return kv_user_stream(buf, len, (long long)sc->id);
+	case SCOPE_ROOM:
+		return kv_room_stream(buf, len, sc->name + sc->id_off);
 	}
 	return COHORT_E_INTERNAL;
 }
 
 bool scope_needs_db(const struct scope *sc)
 {
-	return sc->kind != SCOPE_DEV;
+	return sc->kind != SCOPE_DEV && sc->kind != SCOPE_ROOM;
 }
 
 static int authorize_project(struct db *db, const struct principal *who, int64_t id)
@@ -151,7 +162,7 @@ static int authorize_user(struct db *db, const struct principal *who, int64_t id
 
 int scope_authorize(struct db *db, const struct principal *who, const struct scope *sc)
 {
-	if (sc->kind == SCOPE_DEV)
+	if (sc->kind == SCOPE_DEV || sc->kind == SCOPE_ROOM)
 		return 0;
 	if (!who || who->user_id <= 0)
 		return COHORT_E_AUTH;
@@ -165,6 +176,7 @@ int scope_authorize(struct db *db, const struct principal *who, const struct sco
 	case SCOPE_USER:
 		return authorize_user(db, who, sc->id);
 	case SCOPE_DEV:
+	case SCOPE_ROOM:
 		break;
 	}
 	return COHORT_E_INTERNAL;

@@ -11,6 +11,9 @@
  *                   lesson's course, and admins.
  *   user:<id>       a user's personal stream (grant changes, ...): that user
  *                   and admins.
+ *   room:<name>     an anonymous room's events (core/room.h), enabled only by
+ *                   rooms.enabled; anyone (also anonymous clients) may
+ *                   follow them. <name> is a room name (1..64 of [a-z0-9_-]).
  * Numeric ids are canonical decimal (1..2^63-1, no sign, no leading zero),
  * so one stream has exactly one name.
  */
@@ -31,17 +34,19 @@ enum scope_kind {
 	SCOPE_PROJECT,
 	SCOPE_LESSON,
 	SCOPE_USER,
+	SCOPE_ROOM,
 };
 
 struct scope {
 	enum scope_kind kind;
 	char name[SCOPE_MAX + 1]; /* canonical "<kind>:<id>" */
 	size_t id_off;            /* where <id> starts in name */
-	int64_t id;               /* numeric kinds: the id; dev: 0 */
+	int64_t id;               /* numeric kinds: the id; dev, room: 0 */
 };
 
 struct scope_policy {
 	bool dev_enabled;
+	bool rooms_enabled;
 };
 
 /* COHORT_E_BADSTREAM for malformed text, COHORT_E_UNKNOWNSTREAM for a kind
@@ -54,7 +59,7 @@ int scope_stream_key(const struct scope *sc, char *buf, size_t len);
 /* Whether the kind's authorization needs the database (and a principal). */
 bool scope_needs_db(const struct scope *sc);
 
-/* May `who` follow sc? 0 when allowed. dev: always (scope_parse already
+/* May `who` follow sc? 0 when allowed. dev, room: always (scope_parse already
  * refused it when disabled). Every other kind: COHORT_E_AUTH for an
  * anonymous principal (user_id 0), COHORT_E_NOTFOUND when the project,
  * lesson or user does not exist, COHORT_E_FORBIDDEN when it exists and who

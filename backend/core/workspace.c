@@ -436,8 +436,8 @@ static const struct {
 	{ "IMPORTED", 1, NULL },
 };
 
-void workspace_init(struct workspace *ws, struct rconn *rc, long long project,
-		    const struct ws_limits *limits)
+static void init_common(struct workspace *ws, struct rconn *rc, long long project,
+			const struct ws_limits *limits)
 {
 	memset(ws, 0, sizeof(*ws));
 	ws->rc = rc;
@@ -451,12 +451,40 @@ void workspace_init(struct workspace *ws, struct rconn *rc, long long project,
 	}
 	ws->events_maxlen = 10000;
 	ws->log_max = 1000;
+}
+
+void workspace_init(struct workspace *ws, struct rconn *rc, long long project,
+		    const struct ws_limits *limits)
+{
+	init_common(ws, rc, project, limits);
 	/* Project ids are bounded integers, so these always fit in KV_KEY_MAX. */
 	BUG_ON(kv_ws_tree(ws->k_tree, sizeof(ws->k_tree), project) ||
 	       kv_ws_meta(ws->k_meta, sizeof(ws->k_meta), project) ||
 	       kv_ws_info(ws->k_info, sizeof(ws->k_info), project) ||
 	       kv_ws_content_prefix(ws->k_content, sizeof(ws->k_content), project) ||
-	       kv_ws_cursor_prefix(ws->k_cursor, sizeof(ws->k_cursor), project));
+	       kv_ws_cursor_prefix(ws->k_cursor, sizeof(ws->k_cursor), project) ||
+	       kv_project_stream(ws->k_events, sizeof(ws->k_events), project));
+	snprintf(ws->scope, sizeof(ws->scope), "project:%lld", project);
+	snprintf(ws->project_id, sizeof(ws->project_id), "%lld", project);
+}
+
+int workspace_init_room(struct workspace *ws, struct rconn *rc, const char *room, const char *gen,
+			const struct ws_limits *limits)
+{
+	int n;
+
+	init_common(ws, rc, 0, limits);
+	n = snprintf(ws->scope, sizeof(ws->scope), "room:%s", room);
+	if (n < 0 || (size_t)n >= sizeof(ws->scope))
+		return COHORT_E_LIMIT;
+	if (kv_room_ws(ws->k_tree, sizeof(ws->k_tree), room, gen, KV_ROOM_WS_TREE) ||
+	    kv_room_ws(ws->k_meta, sizeof(ws->k_meta), room, gen, KV_ROOM_WS_META) ||
+	    kv_room_ws(ws->k_info, sizeof(ws->k_info), room, gen, KV_ROOM_WS_INFO) ||
+	    kv_room_ws(ws->k_content, sizeof(ws->k_content), room, gen, KV_ROOM_WS_CONTENT) ||
+	    kv_room_ws(ws->k_cursor, sizeof(ws->k_cursor), room, gen, KV_ROOM_WS_CURSOR) ||
+	    kv_room_stream(ws->k_events, sizeof(ws->k_events), room))
+		return COHORT_E_LIMIT;
+	return 0;
 }
 
 bool workspace_is_binary(const void *data, size_t len)
@@ -839,12 +867,11 @@ int workspace_update_envelope(const struct workspace *ws, const char *path, long
 			      const char *client, const char *changes, size_t changes_len,
 			      struct strbuf *out)
 {
-	char project[24], scope[40];
 	struct strbuf data = STRBUF_INIT;
 	struct event ev = {
 		.type = "update",
-		.project = project,
-		.stream = scope,
+		.project = ws->project_id[0] ? ws->project_id : NULL,
+		.stream = ws->scope,
 		.file = path,
 		.version = version,
 		.actor_user = ws->actor_user,
@@ -854,8 +881,6 @@ int workspace_update_envelope(const struct workspace *ws, const char *path, long
 	};
 	int rc;
 
-	snprintf(project, sizeof(project), "%lld", ws->project);
-	snprintf(scope, sizeof(scope), "project:%lld", ws->project);
 	strbuf_init(&data, STRBUF_DEFAULT_MAX);
 	if ((rc = strbuf_adds(&data, "{\"clientID\":")) ||
 	    (rc = strbuf_add_json_str(&data, client, strlen(client))) ||
@@ -926,8 +951,7 @@ int workspace_replace(struct workspace *ws, const char *path, const void *data, 
 		data = norm.buf;
 		len = norm.len;
 	}
-	if ((rc = kv_project_stream(evkey, sizeof(evkey), ws->project)))
-		goto out;
+	memcpy(evkey, ws->k_events, sizeof(evkey));
 	snprintf(l16, sizeof(l16), "%lld", bin ? 0LL : (long long)cs_utf16_len(data, len));
 	snprintf(maxlen, sizeof(maxlen), "%lld", ws->events_maxlen);
 	snprintf(logmax, sizeof(logmax), "%lld", ws->log_max);
@@ -1269,8 +1293,8 @@ int workspace_doc_sync(struct workspace *ws, const char *path, long long from, b
 	memset(out, 0, sizeof(*out));
 	if ((rc = check_path(ws, path)))
 		return rc;
-	if (last_id && (rc = kv_project_stream(evkey, sizeof(evkey), ws->project)))
-		return rc;
+	if (last_id)
+		memcpy(evkey, ws->k_events, sizeof(evkey));
 	snprintf(f, sizeof(f), "%lld", from < 0 ? -1LL : from);
 	if ((rc = run(ws, S_DOC_SYNC, 4, argv, NULL, &r)))
 		return rc;
@@ -1336,8 +1360,9 @@ int workspace_doc_commit(struct workspace *ws, const char *path, long long fid, 
 		rc = COHORT_E_NOMEM;
 		goto out;
 	}
-	if ((rc = check_path(ws, path)) || (rc = kv_project_stream(evkey, sizeof(evkey), ws->project)))
+	if ((rc = check_path(ws, path)))
 		goto out;
+	memcpy(evkey, ws->k_events, sizeof(evkey));
 	snprintf(sfid, sizeof(sfid), "%lld", fid);
 	snprintf(exp, sizeof(exp), "%lld", expected);
 	snprintf(slen, sizeof(slen), "%lld", (long long)len16);

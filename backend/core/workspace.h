@@ -45,6 +45,7 @@ struct strbuf;
 #define WS_CTYPE_MAX 127
 #define WS_CURSOR_MAX 4096
 #define WS_ANY_VERSION (-1LL)
+#define WS_SCOPE_MAX 80
 /* The client id of whole-file writes in the live-editing history. */
 #define WS_REST_CLIENT "rest"
 
@@ -93,11 +94,23 @@ struct workspace {
 	long long log_max;        /* updates retained per file */
 	char k_tree[KV_KEY_MAX], k_meta[KV_KEY_MAX], k_info[KV_KEY_MAX];
 	char k_content[KV_KEY_MAX], k_cursor[KV_KEY_MAX];
+	/* Where its events go: the stream key, the scope named in envelopes
+	 * ("project:<id>", "room:<name>") and the envelope's "project" ("" for
+	 * null). */
+	char k_events[KV_KEY_MAX];
+	char scope[WS_SCOPE_MAX];
+	char project_id[24];
 };
 
 /* limits NULL means the WS_DEFAULT_* values. */
 void workspace_init(struct workspace *ws, struct rconn *rc, long long project,
 		    const struct ws_limits *limits);
+/* The workspace of an anonymous room's document (core/room.h): room is a
+ * valid room name, gen the room's generation; events go to the room's
+ * stream with "project":null. ws->project is 0. COHORT_E_LIMIT when the
+ * names do not fit (they do for valid names). */
+int workspace_init_room(struct workspace *ws, struct rconn *rc, const char *room, const char *gen,
+			const struct ws_limits *limits);
 
 /* True when data must be treated as binary (invalid UTF-8 or a NUL byte). */
 bool workspace_is_binary(const void *data, size_t len);

@@ -467,6 +467,7 @@ int server_start(struct server *srv, uv_loop_t *loop, const struct cohort_config
 	srv->cfg = cfg;
 	srv->loop = loop;
 	srv->policy.dev_enabled = cfg->dev_events;
+	srv->policy.rooms_enabled = cfg->rooms_enabled;
 	strbuf_init(&srv->wbuf, (size_t)EVBUF_MAX * 2 + 65536);
 
 	lim.catchup_batch = (unsigned)cfg->stream_catchup_batch;

@@ -29,7 +29,15 @@ const TEMPLATE = path.join(ROOT, 'tests/data/archives/good.tar.gz');
 const uniq = (p) => `${p}${++seq}`;
 
 before(async () => {
-  c = await startCluster({ streamers: 0, env: { COHORT_OBJECTS_URL: `file:${objects}` } });
+  c = await startCluster({
+    streamers: 0,
+    env: {
+      COHORT_OBJECTS_URL: `file:${objects}`,
+      // Anonymous rooms on, with rate limits out of the way of this many calls.
+      COHORT_ROOMS_ENABLED: 'true', COHORT_ROOMS_MSGS_PER_S: '100000', COHORT_ROOMS_CREATE_PER_MIN: '100000',
+      COHORT_ROOMS_MAX_MEMBERS: '100000',
+    },
+  });
   const logins = { other: 'oscar', none: 'carol', read: 'bob', write: 'wendy', owner: 'alice', teacher: 'tess', admin: 'root' };
   for (const [actor, login] of Object.entries(logins)) who[actor] = await user(c, login, { admin: actor === 'admin' });
   const made = await c.cliJson('course-create', '--owner', 'tess', 'Course 1');
@@ -74,6 +82,19 @@ async function freshUserParticipant() {
   const j = await c.cliJson('course-join', '--user', login, '--code', code, '--nickname', login);
   return j.participant.id;
 }
+
+/* A fresh member of room "matrix" (rooms are public: the same for every
+ * actor, whose token is ignored): its id and X-Room-Member header. */
+async function roomMember() {
+  const r = await api(c, 'POST', '/api/v1/rooms/matrix/members', { body: { name: uniq('m') } });
+  assert.equal(r.status, 201, r.body);
+  const j = r.json();
+  return { id: j.member.id, headers: { 'X-Room-Member': `${j.member.id}.${j.secret}` } };
+}
+const roomReq = (suffix, extra = {}) => async () => {
+  const m = await roomMember();
+  return { path: `/api/v1/rooms/matrix${suffix.replace('{member}', m.id)}`, headers: m.headers, ...extra };
+};
 
 /* One row per route name: the expected status per actor, and the request. */
 const MATRIX = {
@@ -195,6 +216,35 @@ const MATRIX = {
       method: 'PUT',
       body: { version: 1, clientID: 'matrix', ranges: [{ anchor: 0, head: 1 }], main: 0 },
     }),
+  },
+  // Anonymous rooms (docs/rooms.md): public routes, the same answer for every actor.
+  room_join: { expect: all(201), req: () => ({ path: '/api/v1/rooms/matrix/members', body: { name: uniq('j') } }) },
+  room_get: { expect: all(200), req: async () => { await roomMember(); return { path: '/api/v1/rooms/matrix' }; } },
+  room_rename: { expect: all(200), req: roomReq('/members/{member}', { method: 'PATCH', body: { name: 'renamed' } }) },
+  room_leave: { expect: all(204), req: roomReq('/members/{member}', { method: 'DELETE' }) },
+  room_heartbeat: { expect: all(204), req: roomReq('/members/{member}/heartbeat', { method: 'POST' }) },
+  room_doc_get: { expect: all(200), req: roomReq('/doc') },
+  room_doc_push: {
+    expect: all(200),
+    req: async () => {
+      const m = await roomMember();
+      const d = (await api(c, 'GET', '/api/v1/rooms/matrix/doc', { headers: m.headers })).json();
+      return { path: '/api/v1/rooms/matrix/doc/updates', headers: m.headers,
+        body: { version: d.version, updates: [{ clientID: 'matrix', changes: [[0, 'x'], d.text.length] }] } };
+    },
+  },
+  room_doc_pull: { expect: all(200), req: roomReq('/doc/updates?since=1') },
+  room_doc_sum: {
+    expect: all(200),
+    req: async () => {
+      const m = await roomMember();
+      const d = (await api(c, 'GET', '/api/v1/rooms/matrix/doc', { headers: m.headers })).json();
+      return { path: `/api/v1/rooms/matrix/doc/sum?version=${d.version}`, headers: m.headers };
+    },
+  },
+  room_doc_cursor: {
+    expect: all(204),
+    req: roomReq('/doc/cursor', { method: 'PUT', body: { version: 1, clientID: 'matrix', ranges: [{ anchor: 0, head: 0 }], main: 0 } }),
   },
 };
 
