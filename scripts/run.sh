@@ -24,6 +24,7 @@ export COHORT_DB_MIGRATIONS=$ROOT/sql/sqlite
 export COHORT_AUTH_SECRET_FILE=$VAR/jwt.secret
 export COHORT_VAR_DIR=$VAR
 export COHORT_API_DEV_EVENTS=${COHORT_API_DEV_EVENTS:-true}
+export COHORT_ROOMS_ENABLED=${COHORT_ROOMS_ENABLED:-true}
 export COHORT_LOG_LEVEL=${COHORT_LOG_LEVEL:-info}
 
 mkdir -p "$VAR"/{run,log,redis,nginx}
