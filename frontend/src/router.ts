@@ -40,13 +40,21 @@ export async function dispatch(): Promise<void> {
   const gen = ++generation;
   currentPage?.dispose?.();
   currentPage = undefined;
-  const path = decodeURI(location.pathname);
+  let path = location.pathname;
+  try {
+    path = decodeURI(path);
+  } catch {
+    // A malformed escape: match the raw path (no route will), never throw.
+  }
   const query = new URLSearchParams(location.search);
   for (const r of routes) {
     const m = r.pattern.exec(path);
     if (!m) continue;
     const params: Record<string, string> = {};
-    r.keys.forEach((k, i) => { params[k] = decodeURIComponent(m[i + 1] ?? ''); });
+    r.keys.forEach((k, i) => {
+      const raw = m[i + 1] ?? '';
+      try { params[k] = decodeURIComponent(raw); } catch { params[k] = raw; }
+    });
     const main = mainEl;
     while (main.firstChild) main.removeChild(main.firstChild);
     const page = await r.render(main, params, query);

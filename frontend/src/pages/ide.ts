@@ -246,6 +246,12 @@ export async function idePage(main: HTMLElement, params: Record<string, string>)
     const d = ev.data as { project_id?: number; grantee?: { user_id?: number } };
     if (user && d.grantee?.user_id === user.id && Number(d.project_id) === project.id) void reloadProjectAccess();
   });
+  // cohort-stream drops a scope the user may no longer follow with a `revoked` notice.
+  stream.on('revoked', (ev: CohortEvent) => {
+    if (ev.stream === `project:${project.id}`) void reloadProjectAccess();
+    else void loadAccess();
+  });
+  stream.on('granted', () => void loadAccess());
   stream.onResync(() => {
     void tree.refresh();
     for (const t of tabs) t.editor.resync();
