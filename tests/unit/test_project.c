@@ -672,6 +672,46 @@ static void test_touch(void **state)
 	assert_int_equal(got.created_at, p.created_at);
 }
 
+/* project_check: the REST permissions' decision (404 for outsiders, 403 for
+ * participants without the access, admins always). */
+static void test_project_check(void **state)
+{
+	struct fixture *f = *state;
+	struct project pa = ensure(f, f->lesson1, f->a), got;
+	struct access acc;
+	static const struct {
+		int who; /* 0 owner, 1 teacher, 2 b, 3 outsider, 4 admin */
+		bool write;
+		int err;
+	} rows[] = {
+		{ 0, false, 0 }, { 0, true, 0 },
+		{ 1, false, 0 }, { 1, true, 0 },
+		{ 2, false, 0 }, { 2, true, COHORT_E_FORBIDDEN }, /* b has a read grant */
+		{ 3, false, COHORT_E_NOTFOUND }, { 3, true, COHORT_E_NOTFOUND },
+		{ 4, false, 0 }, { 4, true, 0 },
+	};
+	struct principal ps[5];
+
+	ps[0] = who(f->u_a, false);
+	ps[1] = who(f->u_teacher, false);
+	ps[2] = who(f->u_b, false);
+	ps[3] = who(f->u_out, false);
+	ps[4] = who(f->u_admin, true);
+	grant(f, &pa, f->b, true, false);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int err = project_check(f->t.db, &ps[rows[i].who], pa.id, rows[i].write, &got, &acc);
+
+		if (err != rows[i].err)
+			fail_msg("row %zu: %s, want %s", i, cohort_strerror(err), cohort_strerror(rows[i].err));
+		if (!err)
+			assert_int_equal(got.id, pa.id);
+	}
+	/* A row of no bits shuts the student out: 403, not 404 (they are in the course). */
+	grant(f, &pa, f->b, false, false);
+	assert_int_equal(project_check(f->t.db, &ps[2], pa.id, false, &got, &acc), COHORT_E_FORBIDDEN);
+	assert_int_equal(project_check(f->t.db, &ps[0], pa.id + 1000, false, &got, &acc), COHORT_E_NOTFOUND);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -682,6 +722,7 @@ int main(void)
 		T(test_ensure_concurrent),
 		cmocka_unit_test(test_access_rules),
 		T(test_project_access),
+		T(test_project_check),
 		T(test_grant_set_refusals),
 		T(test_grant_changes),
 		T(test_grant_delete_refusals),
