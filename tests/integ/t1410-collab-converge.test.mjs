@@ -45,6 +45,7 @@ test('8 clients converge under random edits, delays and reconnects', { timeout: 
       clients.push(new CollabClient({
         url: c.url, project: fx.project, path, token: fx.writers[i].token, name: `c${i}`, rng,
         transport: i === 0 ? 'ws' : 'sse',
+        pushVia: i === 0 ? 'ws' : 'rest', // the WebSocket client pushes over its socket too
         auth: i % 3 === 2 ? 'query' : 'header',
         pushDelay: [0, Math.floor(rng() * 40)],
         recvDelay: [0, Math.floor(rng() * 25)],

@@ -1,10 +1,11 @@
 // Retry storm (issue 5, Tests): answers dropped after acceptance, the same
-// push sent twice in parallel, requests aborted right after sending, clients
-// that push again without waiting for their echo, and a replayer that sends
-// captured pushes again later (stale re-pushes). Each client types unique
-// tokens; in the end every token appears exactly once, on every screen and on
-// the server, and the server skipped the re-pushed updates instead of
-// applying them twice.
+// push sent twice in parallel (over REST, and over WebSocket for the two
+// WebSocket clients), requests aborted right after sending, clients that push
+// again without waiting for their echo, and a replayer that sends captured
+// pushes again later (stale re-pushes). Each client types unique tokens; in
+// the end every token appears exactly once, on every screen and on the
+// server, and the server skipped the re-pushed updates instead of applying
+// them twice.
 //
 // COHORT_SEED=<n> replays a run's choices; the seed is printed on failure.
 import { test, before, after } from 'node:test';
@@ -50,6 +51,7 @@ test('dropped answers, duplicate and stale re-pushes never duplicate text', { ti
       clients.push(new CollabClient({
         url: c.url, project: fx.project, path, token: fx.writers[i].token, name: `s${i}`, rng,
         transport: i % 3 === 0 ? 'ws' : 'sse',
+        pushVia: i % 3 === 0 ? 'ws' : 'rest',
         eager: i % 2 === 0,           // re-push while the echo is on its way
         dropRate: 0.5,                 // "lost" answers: the same push again at once
         dupRate: 0.25,                 // the same push twice in parallel

@@ -47,6 +47,7 @@ test('clients spread over two APIs and two streamers converge, with restarts', {
       clients.push(new CollabClient({
         url: c.url, streamUrl, project: fx.project, path, token: fx.writers[i].token, name: `m${i}`, rng,
         transport: i % 4 === 1 ? 'ws' : 'sse',
+        pushVia: i % 4 === 1 ? 'ws' : 'rest', // pushes run on the streamers' worker pools too
         pushDelay: [0, Math.floor(rng() * 30)],
         recvDelay: [0, Math.floor(rng() * 20)],
       }));

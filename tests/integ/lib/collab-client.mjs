@@ -85,6 +85,13 @@ export function changesOnBoundaries(doc, changes) {
 }
 
 let sessions = 0;
+
+/** WebSocket error codes as the REST status they stand for (docs/protocol.md section 9): decides retry / reload. */
+const WS_ERROR_STATUS = {
+  version_gone: 410, conflict: 409, unavailable: 503, redis_error: 503, rate_limited: 429,
+  not_found: 404, forbidden: 403, unauthenticated: 401, invalid_token: 401, binary_file: 409,
+  limit_exceeded: 413, out_of_range: 422, invalid_field: 422,
+};
 const live = new Set();
 
 /** Closes every client still open (tests call it in after(), so a failure leaves no reconnecting socket behind). */
@@ -635,7 +642,7 @@ export class CollabClient {
           if (req) {
             this.wsReqs.delete(m.id);
             if (m.type === 'ack') req.resolve(m);
-            else req.reject(new HttpError(m.code === 'version_gone' ? 410 : m.code === 'conflict' ? 409 : m.code === 'unavailable' ? 503 : 400, m.code, m.detail, m));
+            else req.reject(new HttpError(WS_ERROR_STATUS[m.code] ?? 400, m.code, m.detail, m));
           }
         } else if (m.type === 'error') {
           this.error('ws', new Error(`${m.code}: ${m.detail}`));
