@@ -262,16 +262,20 @@ out:
 	return err;
 }
 
-/* The room, the member of the header and the route's {member} checked. */
+/* The room, the member of the header and the route's {member} checked.
+ * Acting on another member is 403 only for valid credentials (401 first). */
 static int member_begin(struct request *req, struct response *res, struct room *r, char *id, char *secret,
 			bool own)
 {
+	struct room_member me;
 	int err = room_begin(req, res, r);
 
 	if (!err)
 		err = credentials(req, res, id, secret);
-	if (!err && own)
-		err = own_member(req, res, id);
+	if (!err && own && own_member(req, res, id)) {
+		err = room_auth(r, id, secret, &me);
+		err = err ? room_fail(res, r, err) : COHORT_E_FORBIDDEN;
+	}
 	return err;
 }
 
