@@ -312,3 +312,39 @@ test('a burst of cursor events is coalesced to the newest per user and file; oth
     s.close();
   }
 });
+
+test('stream.edit_pending_max bounds the jobs of the whole process (unavailable)', { timeout: 60000 }, async () => {
+  const c2 = await startCluster({ streamers: 1, env: { COHORT_STREAM_EDIT_PENDING_MAX: '2' } });
+  try {
+    const ann = await user(c2, 'ann');
+    const made = await c2.cliJson('course-create', '--owner', 'ann', 'Course 2');
+    const lesson = (await c2.cliJson('lesson-create', made.course.id, 'L')).lesson.id;
+    const pid = (await c2.cliJson('project-ensure', lesson, made.teacher.id)).project.id;
+    const r = await curl(`${c2.url}/api/v1/projects/${pid}/file?path=p.txt`, {
+      method: 'PUT', headers: { 'Content-Type': 'text/plain', Authorization: `Bearer ${ann.token}` }, body: '',
+    });
+    assert.equal(r.status, 201, r.body);
+    const w = await open(`${wsUrl(c2.url)}/stream/ws`, ann);
+    try {
+      const ids = [];
+      for (let i = 0; i < 40; i++) {
+        const id = nextId();
+        ids.push(id);
+        w.send({ type: 'push', id, project: pid, path: 'p.txt', version: 1, updates: [{ clientID: `p${i}`, changes: [[0, 'p']] }] });
+      }
+      const answers = [];
+      for (const id of ids) answers.push(await answer(w, id, 20000));
+      const codes = answers.filter((m) => m.type === 'error').map((m) => m.code);
+      assert.ok(codes.includes('unavailable'), JSON.stringify(codes));
+      for (const code of codes) assert.ok(code === 'unavailable' || code === 'rate_limited', code);
+      const acks = answers.filter((m) => m.type === 'ack').length;
+      assert.ok(acks >= 1);
+      const d = await api(c2, 'GET', `/api/v1/projects/${pid}/doc?path=p.txt`, { token: ann.token });
+      assert.equal(d.json().text, 'p'.repeat(acks));
+    } finally {
+      w.close();
+    }
+  } finally {
+    await c2.stop();
+  }
+});
