@@ -1,6 +1,6 @@
 // Convergence (issue 5, Tests): 8 reference clients (lib/collab-client.mjs)
-// on one file through nginx, one on WebSocket and seven on SSE, random
-// inserts/deletes/replaces (astral characters, CJK, newlines, overlapping
+// on one file through nginx, one on WebSocket (receiving and pushing over its
+// socket) and seven on SSE (pushing over REST), random inserts/deletes/replaces (astral characters, CJK, newlines, overlapping
 // ranges, several ranges per edit, positions on code point boundaries), random
 // push and receive delays, reconnects with and without resume, and a few
 // reloads. After quiescence: every client's text equals GET /doc, every sync

@@ -38,7 +38,10 @@ for (const transport of ['sse', 'ws']) {
   test(`ab -> WX through clients (A receives over ${transport})`, { timeout: 30000 }, async () => {
     const path = `grouping-${transport}.txt`;
     await fx.createFile(path, 'ab');
-    const A = await client(0, path, { transport, autoPush: false }).open();
+    // A's received updates wait 150 ms before they are applied, so 2, 3 and 4 are
+    // all queued together however they arrive (one WebSocket message, a pull):
+    // a client that batched them would show "XW".
+    const A = await client(0, path, { transport, autoPush: false, recvDelay: [150, 150] }).open();
     const B = await client(1, path).open();
     const C = await client(2, path, { transport: transport === 'sse' ? 'ws' : 'sse' }).open();
     // A goes offline (no events) and replaces "b" by "X" at version 1.
