@@ -13,7 +13,7 @@ import { title } from '../layout';
 import type { Page } from '../router';
 import type { CohortEvent } from '../types';
 import { CollabEditor, type CursorData, type DocTarget } from '../editor/collab';
-import { safeColor } from '../editor/cursors';
+import { remoteCursorNames, safeColor } from '../editor/cursors';
 
 const NAME_KEY = 'cohort.room.name';
 const HEARTBEAT_MS = 15000;
@@ -145,6 +145,14 @@ export function roomPage(main: HTMLElement, params: Record<string, string>): Pag
     const target: DocTarget = { url: (kind, _path, extra = {}) => `${base}/doc${kind}${qs(extra)}`, headers: memberHeader };
     editor = new CollabEditor({ target, canWrite: () => true, changed: updateIndicator, message: (t) => say(t, 'error'), authLost: () => void rejoin() }, 'room.txt');
     stream = new EventStream([`room:${room}`]);
+    window.cohort = {
+      project: 0,
+      editors: () => (editor ? [{
+        path: 'room.txt', text: editor.text(), version: editor.version(), unsent: editor.unsent(),
+        status: editor.status, cursors: remoteCursorNames(editor.view),
+      }] : []),
+      stream: () => stream?.state ?? 'connecting',
+    };
     stream.onState(updateIndicator);
     stream.on('update', (ev: CohortEvent) => {
       const d = ev.data as { clientID: string; changes: unknown };
@@ -240,6 +248,7 @@ export function roomPage(main: HTMLElement, params: Record<string, string>): Pag
   return {
     dispose: () => {
       disposed = true;
+      delete window.cohort;
       window.clearInterval(heartbeat);
       window.removeEventListener('pagehide', leave);
       stream?.close();
