@@ -75,7 +75,7 @@ static const struct ckey keys[] = {
 	  "Most subscriptions one cohort-stream process authorizes at once (token and SQL checks); 503 beyond." },
 	{ "stream.edit_pending_max", C_INT, "256", 1, 100000, OFF(stream_edit_pending_max),
 	  "Most WebSocket pushes and cursors one cohort-stream process runs or queues on its worker pool at once; error unavailable beyond." },
-	{ "presence.ttl_s", C_INT, "30", 2, 3600, OFF(presence_ttl_s),
+	{ "presence.ttl_s", C_INT, "25", 2, 3600, OFF(presence_ttl_s),
 	  "Seconds a presence heartbeat keeps a connection alive; a crashed streamer's users go offline after this." },
 	{ "presence.heartbeat_s", C_INT, "10", 1, 3600, OFF(presence_heartbeat_s),
 	  "Seconds between presence heartbeats of a connection (keep it well below presence.ttl_s)." },

@@ -180,6 +180,7 @@ static void arg(struct presence_cmd *cmd, const char *s)
 {
 	if (!s)
 		s = "";
+	BUG_ON(cmd->argc >= PRESENCE_ARGC_MAX);
 	cmd->argv[cmd->argc] = s;
 	cmd->lens[cmd->argc] = strlen(s);
 	cmd->argc++;

@@ -64,7 +64,7 @@ struct presence_call {
 	long maxlen;         /* events.maxlen */
 };
 
-#define PRESENCE_ARGC_MAX 20
+#define PRESENCE_ARGC_MAX 24
 
 /* An EVAL argument vector; argv points into the struct (and the call's strings). */
 struct presence_cmd {

@@ -470,6 +470,7 @@ static void job_start(struct acl *a, struct acl_user *u)
 				job_add(j, cap, &sc);
 		}
 	}
+	log_debug("acl_check", LF_I("user", u->id), LF_I("scopes", j->n), LF_I("lessons", j->nl));
 	if (uv_queue_work(a->srv->loop, &j->work, work_cb, after_work_cb))
 		goto nomem;
 	a->jobs++;

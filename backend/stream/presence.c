@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/presence.h"
 
+#include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,11 @@ struct presence {
 	uv_timer_t hb, sweep;
 	int open_timers;
 	unsigned sweeps_inflight;
+	/* Lessons a connection left lately: swept until the grace period is
+	 * surely over, even when no connection of this process is present in
+	 * them any more (else nobody would announce the offline). */
+	struct lingering { int64_t lesson; uint64_t until_ms; } *linger;
+	size_t nlinger, alinger;
 	uint64_t next_member; /* member ids: unique per process */
 };
 
@@ -77,9 +83,10 @@ static void call_base(const struct presence *p, struct presence_call *call)
 
 static void on_reply(void *arg, int err, const struct redisReply *r)
 {
-	(void)r;
 	(void)arg;
-	(void)err; /* the feed logged it; the next heartbeat or sweep repeats the work */
+	/* The next heartbeat or sweep repeats the work. */
+	if (err)
+		log_warn("presence_failed", LF_S("error", r && r->type == REDIS_REPLY_ERROR ? r->str : "no answer"));
 }
 
 static void run(struct presence *p, enum presence_op op, const struct presence_call *call, feed_reply_fn *cb,
@@ -87,9 +94,11 @@ static void run(struct presence *p, enum presence_op op, const struct presence_c
 {
 	struct presence_cmd cmd;
 
-	if ((!p->feed || presence_cmd_build(&cmd, op, call) ||
-	     !feed_command(p->feed, cmd.argc, cmd.argv, cmd.lens, cb, arg)) &&
-	    cb != on_reply)
+	void *q = NULL;
+
+	if (p->feed && !presence_cmd_build(&cmd, op, call))
+		q = feed_command(p->feed, cmd.argc, cmd.argv, cmd.lens, cb, arg);
+	if (!q && cb != on_reply)
 		cb(arg, COHORT_E_UNAVAILABLE, NULL);
 }
 
@@ -107,6 +116,7 @@ static void touch(struct presence *p, struct presence_conn *pc)
 	call.project = pc->project;
 	call.file = pc->file;
 	call.where = pc->project || pc->file;
+	log_debug("presence_touch", LF_I("user", call.user_id), LF_I("lesson", pc->lesson), LF_S("member", pc->member));
 	run(p, PRESENCE_TOUCH, &call, on_reply, NULL);
 }
 
@@ -121,11 +131,41 @@ static void leave(struct presence *p, struct presence_conn *pc)
 	run(p, PRESENCE_LEAVE, &call, on_reply, NULL);
 }
 
+static uint64_t mono_ms(void)
+{
+	return (uint64_t)(clock_mono_us() / 1000);
+}
+
+static void linger(struct presence *p, int64_t lesson)
+{
+	const struct cohort_config *cfg = p->srv->cfg;
+	uint64_t until = mono_ms() + (uint64_t)cfg->presence_grace_s * 1000 + 3 * (uint64_t)cfg->presence_sweep_ms;
+
+	for (size_t i = 0; i < p->nlinger; i++)
+		if (p->linger[i].lesson == lesson) {
+			p->linger[i].until_ms = until;
+			return;
+		}
+	if (p->nlinger == p->alinger) {
+		size_t na = p->alinger ? p->alinger * 2 : 8;
+		struct lingering *nl = realloc(p->linger, na * sizeof(*nl));
+
+		if (!nl)
+			return; /* the API's roster sweeps too */
+		p->linger = nl;
+		p->alinger = na;
+	}
+	p->linger[p->nlinger].lesson = lesson;
+	p->linger[p->nlinger].until_ms = until;
+	p->nlinger++;
+}
+
 static void unlist(struct presence *p, struct presence_conn *pc)
 {
 	if (!pc->present)
 		return;
 	leave(p, pc);
+	linger(p, pc->lesson);
 	pc->present = false;
 	if (pc->prev)
 		pc->prev->next = pc->next;
@@ -262,13 +302,23 @@ static void sweep_cb(uv_timer_t *t)
 	int64_t *lessons;
 	size_t n = 0;
 
-	if (p->sweeps_inflight || !p->count)
+	uint64_t now = mono_ms();
+
+	for (size_t i = 0; i < p->nlinger;) {
+		if (p->linger[i].until_ms < now)
+			p->linger[i] = p->linger[--p->nlinger];
+		else
+			i++;
+	}
+	if (p->sweeps_inflight || !(p->count + p->nlinger))
 		return;
-	lessons = malloc(p->count * sizeof(*lessons));
+	lessons = malloc((p->count + p->nlinger) * sizeof(*lessons));
 	if (!lessons)
 		return;
 	for (struct presence_conn *pc = p->list; pc && n < p->count; pc = pc->next)
 		lessons[n++] = pc->lesson;
+	for (size_t i = 0; i < p->nlinger; i++)
+		lessons[n++] = p->linger[i].lesson;
 	qsort(lessons, n, sizeof(*lessons), cmp_i64);
 	call_base(p, &call);
 	for (size_t i = 0; i < n; i++) {
@@ -312,5 +362,7 @@ void presence_stop(struct presence *p)
 
 void presence_free(struct presence *p)
 {
+	if (p)
+		free(p->linger);
 	free(p);
 }

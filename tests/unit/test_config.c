@@ -67,7 +67,7 @@ static const struct key_row {
 	K("stream.catchup_batch", "COHORT_STREAM_CATCHUP_BATCH", T_INT, stream_catchup_batch, "500", "100000"),
 	K("stream.auth_pending_max", "COHORT_STREAM_AUTH_PENDING_MAX", T_INT, stream_auth_pending_max, "256", "100000"),
 	K("stream.edit_pending_max", "COHORT_STREAM_EDIT_PENDING_MAX", T_INT, stream_edit_pending_max, "256", "100000"),
-	K("presence.ttl_s", "COHORT_PRESENCE_TTL_S", T_INT, presence_ttl_s, "30", "3600"),
+	K("presence.ttl_s", "COHORT_PRESENCE_TTL_S", T_INT, presence_ttl_s, "25", "3600"),
 	K("presence.heartbeat_s", "COHORT_PRESENCE_HEARTBEAT_S", T_INT, presence_heartbeat_s, "10", "3600"),
 	K("presence.grace_s", "COHORT_PRESENCE_GRACE_S", T_INT, presence_grace_s, "5", "3600"),
 	K("presence.sweep_ms", "COHORT_PRESENCE_SWEEP_MS", T_INT, presence_sweep_ms, "2000", "600000"),
