@@ -9,9 +9,11 @@
 #include "api/dev_events.h"
 #include "api/docs.h"
 #include "api/files.h"
+#include "api/follows.h"
 #include "api/health.h"
 #include "api/lessons.h"
 #include "api/metrics.h"
+#include "api/presence.h"
 #include "api/projects.h"
 #include "api/rooms.h"
 #include "api/router.h"
@@ -58,6 +60,11 @@ static const struct route table[] = {
 	{ "GET",    L "/template",                          PERM_COURSE_MEMBER,    template_get,       "template_get" },
 	{ "PUT",    L "/template",                          PERM_COURSE_TEACHER,   template_put,       "template_put" },
 	{ "DELETE", L "/template",                          PERM_COURSE_TEACHER,   template_delete,    "template_delete" },
+	{ "GET",    L "/presence",                          PERM_COURSE_MEMBER,    presence_get,       "presence_get" },
+	{ "PUT",    L "/presence",                          PERM_COURSE_MEMBER,    presence_put,       "presence_put" },
+	{ "GET",    L "/follows",                           PERM_COURSE_MEMBER,    follows_list,       "follow_list" },
+	{ "PUT",    L "/follows/{participant}",             PERM_COURSE_MEMBER,    follow_put,         "follow_set" },
+	{ "DELETE", L "/follows/{participant}",             PERM_COURSE_MEMBER,    follow_delete,      "follow_remove" },
 
 	{ "GET",    P,                                      PERM_PROJECT_READ,     project_get_one,    "project_get" },
 	{ "GET",    P "/grants",                            PERM_PROJECT_OWNER,    grants_list,        "grant_list" },
