@@ -151,6 +151,7 @@ int doc_get_at(struct request *req, struct response *res, const struct doc_targe
 		err = ws_fail(res, ws, err);
 		goto out;
 	}
+	workspace_touch_active(ws); /* the roster's last activity; a failure costs only that */
 	jsonw_obj(&w, NULL);
 	jsonw_str(&w, "path", t->path);
 	jsonw_int(&w, "version", d.version);

@@ -209,7 +209,8 @@ static const char lua_doc_sync[] = LUA_PRELUDE
 
 /* ARGV[3] path, [4] fid, [5] expected version, [6] new size, [7] new UTF-16
  * length, [8] max_file, [9] max_project, [10] events key, [11] events maxlen,
- * [12] log max, [13] n, then n log entries and n envelopes. */
+ * [12] log max, [13] n, then n log entries and n envelopes, then the time
+ * in ms (the project's last activity, active_at in the info hash). */
 static const char lua_doc_commit[] = LUA_PRELUDE
 	"local v = redis.call('HGET', meta, ARGV[3])\n"
 	"if not v then return {'NOTFOUND'} end\n"
@@ -226,6 +227,7 @@ static const char lua_doc_commit[] = LUA_PRELUDE
 	"redis.call('HSET', meta, ARGV[3], fmeta(fid, size, ver + n, bin, ct))\n"
 	"redis.call('HINCRBY', info, 'bytes', size - old)\n"
 	"redis.call('HSET', dkey(fid), 'len', ARGV[7])\n"
+	"redis.call('HSET', info, 'active_at', ARGV[14 + 2 * n])\n"
 	"trim(fid, ver + n, base, tonumber(ARGV[12]))\n"
 	"for i = 1, n do\n"
 	"  redis.call('XADD', ARGV[10], 'MAXLEN', '~', ARGV[11], '*', '" EVENT_FIELD "', ARGV[13 + n + i])\n"
@@ -1350,9 +1352,9 @@ int workspace_doc_commit(struct workspace *ws, const char *path, long long fid, 
 			 const size_t *envelope_lens)
 {
 	char sfid[24], exp[24], ssize[24], slen[24], mf[24], mp[24], evkey[KV_KEY_MAX], maxlen[24],
-		logmax[24], sn[24];
-	const char **argv = malloc((11 + 2 * n) * sizeof(*argv));
-	size_t *lens = malloc((11 + 2 * n) * sizeof(*lens));
+		logmax[24], sn[24], now[24];
+	const char **argv = malloc((12 + 2 * n) * sizeof(*argv));
+	size_t *lens = malloc((12 + 2 * n) * sizeof(*lens));
 	redisReply *r = NULL;
 	int rc;
 
@@ -1388,11 +1390,30 @@ int workspace_doc_commit(struct workspace *ws, const char *path, long long fid, 
 		argv[11 + n + i] = envelopes[i];
 		lens[11 + n + i] = envelope_lens[i];
 	}
-	rc = run(ws, S_DOC_COMMIT, (int)(11 + 2 * n), argv, lens, &r);
+	snprintf(now, sizeof(now), "%lld", (long long)(clock_wall_us() / 1000));
+	argv[11 + 2 * n] = now;
+	lens[11 + 2 * n] = strlen(now);
+	rc = run(ws, S_DOC_COMMIT, (int)(12 + 2 * n), argv, lens, &r);
 out:
 	rconn_reply_free(r);
 	free(argv);
 	free(lens);
+	return rc;
+}
+
+int workspace_touch_active(struct workspace *ws)
+{
+	char now[24];
+	const char *argv[4] = { "HSET", ws->k_info, "active_at", now };
+	size_t lens[4];
+	redisReply *r = NULL;
+	int rc;
+
+	snprintf(now, sizeof(now), "%lld", (long long)(clock_wall_us() / 1000));
+	for (int i = 0; i < 4; i++)
+		lens[i] = strlen(argv[i]);
+	rc = rconn_cmd(ws->rc, &r, 4, argv, lens);
+	rconn_reply_free(r);
 	return rc;
 }
 

@@ -218,6 +218,10 @@ struct ws_doc {
 int workspace_doc_sync(struct workspace *ws, const char *path, long long from, bool snapshot,
 		       bool last_id, struct ws_doc *out);
 void ws_doc_release(struct ws_doc *d);
+/* Records activity (opening a document) as the project's last activity,
+ * active_at in ms in its info hash (issue 6; a commit records it too). */
+int workspace_touch_active(struct workspace *ws);
+
 /* Appends n updates (entries[i] in the log form, envelopes[i] the stored
  * event of update expected + 1 + i) if the file is still fid at version
  * expected (else COHORT_E_PRECONDITION), with the new size and length, and

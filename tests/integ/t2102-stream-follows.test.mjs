@@ -98,6 +98,16 @@ test('a follower watching the followed project receives its file, update and cur
     assert.deepEqual(up.data.changes, [5, [0, '!']]);
     assert.equal(got().find((e) => e.type === 'cursor').data.clientID, 'bobed');
   }
+  // Activity: the push (and opening the document) set the project's last activity, which the roster shows.
+  const t0 = Date.now();
+  r = await api(c, 'GET', `${base}/doc?path=f.txt`, { token: tok.bob });
+  assert.equal(r.status, 200, r.body);
+  const teacher = (await c.cliJson('participants', demo.course.id)).participants.find((p) => p.role === 'teacher').login;
+  r = await api(c, 'GET', `/api/v1/lessons/${lesson}/presence`, { token: tok[teacher] });
+  assert.equal(r.status, 200, r.body);
+  const row = r.json().participants.find((p) => p.user === uid.bob);
+  assert.equal(row.project, projB);
+  assert.ok(row.active_at >= t0 - 1000 && row.active_at <= Date.now() + 1000, `active_at ${row.active_at}`);
   s.close();
   w.close();
 });
