@@ -26,7 +26,7 @@ struct walk {
 
 static int on_item(const struct position_item *item, void *arg)
 {
-	static const struct scope_policy pol = { true };
+	static const struct scope_policy pol = { .dev_enabled = true };
 	struct walk *w = arg;
 	struct scope sc;
 	char key[256];

@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct scope_policy on = { true }, off = { false };
+	static const struct scope_policy on = { .dev_enabled = true }, off = { .dev_enabled = false };
 	const char *s = (const char *)data;
 	struct scope sc;
 	char key[KV_KEY_MAX], want[KV_KEY_MAX + 16];

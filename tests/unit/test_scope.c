@@ -17,8 +17,8 @@
 
 #define ID64 "0123456789012345678901234567890123456789012345678901234567890123"
 
-static const struct scope_policy dev_on = { true };
-static const struct scope_policy dev_off = { false };
+static const struct scope_policy dev_on = { .dev_enabled = true };
+static const struct scope_policy dev_off = { .dev_enabled = false };
 
 static const struct {
 	const char *in;
@@ -155,6 +155,46 @@ static void test_numeric_rows(void **state)
 	}
 }
 
+/* Room scopes: anonymous, enabled only by rooms_enabled, names as rooms
+ * have them (lower case [a-z0-9_-]). */
+static void test_room_rows(void **state)
+{
+	static const struct scope_policy rooms_on = { .rooms_enabled = true };
+	static const struct {
+		const char *in;
+		const struct scope_policy *pol;
+		int err;
+		const char *key;
+	} room_rows[] = {
+		{ "room:demo", &rooms_on, 0, "{r:demo}:events" },
+		{ "room:a-b_9", &rooms_on, 0, "{r:a-b_9}:events" },
+		{ "room:" ID64, &rooms_on, 0, "{r:" ID64 "}:events" },
+		{ "room:demo", &dev_on, COHORT_E_UNKNOWNSTREAM, NULL },
+		{ "room:demo", NULL, COHORT_E_UNKNOWNSTREAM, NULL },
+		{ "room:Demo", &rooms_on, COHORT_E_BADSTREAM, NULL },
+		{ "room:a.b", &rooms_on, COHORT_E_BADSTREAM, NULL },
+		{ "room:", &rooms_on, COHORT_E_BADSTREAM, NULL },
+		{ "room:" ID64 "x", &rooms_on, COHORT_E_BADSTREAM, NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(room_rows) / sizeof(room_rows[0]); i++) {
+		struct scope sc;
+		char key[KV_KEY_MAX];
+		int err = scope_parse(room_rows[i].in, strlen(room_rows[i].in), room_rows[i].pol, &sc);
+
+		if (err != room_rows[i].err)
+			fail_msg("row %zu '%s': err %d, want %d", i, room_rows[i].in, err, room_rows[i].err);
+		if (err)
+			continue;
+		assert_int_equal(sc.kind, SCOPE_ROOM);
+		assert_false(scope_needs_db(&sc));
+		assert_int_equal(scope_authorize(NULL, NULL, &sc), 0);
+		assert_int_equal(scope_stream_key(&sc, key, sizeof(key)), 0);
+		assert_string_equal(key, room_rows[i].key);
+	}
+}
+
 /* Only len bytes are the scope, even when more text follows. */
 static void test_len_bounds_the_text(void **state)
 {
@@ -197,6 +237,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_numeric_rows),
+		cmocka_unit_test(test_room_rows),
 		cmocka_unit_test(test_len_bounds_the_text),
 		cmocka_unit_test(test_name_capacity),
 		cmocka_unit_test(test_stream_key_buffer),

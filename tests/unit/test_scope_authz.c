@@ -91,7 +91,7 @@ static int check(struct world *w, const struct principal *p, const char *kind, i
 
 static void test_dev_is_anyones(void **state)
 {
-	static const struct scope_policy on = { true };
+	static const struct scope_policy on = { .dev_enabled = true };
 	struct world *w = *state;
 	struct scope sc;
 

@@ -122,7 +122,7 @@ static int teardown(void **state)
 
 static void parse(const char *list, struct sub_request *req)
 {
-	static const struct scope_policy pol = { true };
+	static const struct scope_policy pol = { .dev_enabled = true };
 
 	assert_int_equal(subscription_parse_list(list, strlen(list), &pol, 16, req, NULL, 0), 0);
 }

@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-static const struct scope_policy dev_on = { true };
+static const struct scope_policy dev_on = { .dev_enabled = true };
 
 static struct sub_request request(const char *list)
 {

@@ -47,7 +47,7 @@ static void test_parse_list(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct scope_policy pol = { rows[i].dev };
+		struct scope_policy pol = { .dev_enabled = rows[i].dev };
 		struct sub_request req;
 		char detail[SUB_DETAIL_MAX] = "";
 		char keys[1024] = "";
@@ -77,7 +77,7 @@ static void test_parse_names_and_details(void **state)
 	const char *names[] = { "dev:x", "dev:y" };
 	size_t lens[] = { 5, 5 };
 	const char *bad[] = { "dev:x", "dev:x" };
-	struct scope_policy pol = { true };
+	struct scope_policy pol = { .dev_enabled = true };
 	struct sub_request req;
 	char detail[SUB_DETAIL_MAX];
 
@@ -113,7 +113,7 @@ static void test_parse_names_and_details(void **state)
 /* Numeric kinds need no policy and have one canonical name each. */
 static void test_numeric_kinds(void **state)
 {
-	struct scope_policy pol = { false };
+	struct scope_policy pol = { .dev_enabled = false };
 	struct sub_request req;
 
 	(void)state;
