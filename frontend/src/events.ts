@@ -28,7 +28,12 @@ export class EventStream {
   private closed = false;
   state: StreamState = 'connecting';
 
-  constructor(private readonly scopes: string[]) {
+  /**
+   * `extra` adds query parameters to the request, e.g. presence=<lesson> and
+   * client=<session id> (cohort-stream then counts this connection as the
+   * user being online in that lesson and adds the lesson's stream).
+   */
+  constructor(private readonly scopes: string[], private readonly extra: Record<string, string> = {}) {
     this.open();
     window.addEventListener('online', this.onOnline);
     window.addEventListener('offline', this.onOffline);
@@ -83,7 +88,7 @@ export class EventStream {
   }
 
   private open(): void {
-    const q = new URLSearchParams({ streams: this.scopes.join(',') });
+    const q = new URLSearchParams({ streams: this.scopes.join(','), ...this.extra });
     if (this.lastId) q.set('lastEventId', this.lastId);
     const es = new EventSource(`/stream/events?${q.toString()}`);
     this.es = es;

@@ -179,6 +179,54 @@ test('IDE: the tree shows files; a rename in one context appears live in the oth
   assert.deepEqual(teacher.problems, []);
 });
 
+/**
+ * Whether cohort-stream publishes presence: a connection with presence=<lesson>
+ * makes a `presence` event appear on the lesson's stream within 3 s.
+ */
+async function presencePublished(lesson) {
+  const [tt, ta] = [await token(c, 'teacher'), await token(c, 'alice')];
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), 3000);
+  let seen = false;
+  try {
+    const watch = await fetch(`${c.url}/stream/events?streams=lesson:${lesson}`, { headers: { Authorization: `Bearer ${tt}` }, signal: ctl.signal });
+    const reader = watch.body.getReader();
+    const me = await fetch(`${c.url}/api/v1/lessons/${lesson}/project`, { headers: { Authorization: `Bearer ${ta}` } });
+    const pid = (await me.json()).project.id;
+    await reader.read(); // the start position block
+    const probe = fetch(`${c.url}/stream/events?streams=project:${pid}&presence=${lesson}&client=probe1`,
+      { headers: { Authorization: `Bearer ${ta}` }, signal: ctl.signal }).catch(() => {});
+    let text = '';
+    while (!seen) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += Buffer.from(value).toString();
+      seen = text.includes('"type":"presence"');
+    }
+    await probe;
+  } catch { /* aborted: nothing seen in time */ }
+  clearTimeout(timer);
+  ctl.abort();
+  return seen;
+}
+
+test('course roster: a student who opens a lesson\'s IDE shows as online in that lesson', async (t) => {
+  if (!(await presencePublished(seed.lessons[1].id))) {
+    t.skip('cohort-stream publishes no presence events on this server yet');
+    return;
+  }
+  await alice.goto(`${c.url}/`);
+  await teacher.goto(`${c.url}/courses/${seed.course.id}`);
+  const row = teacher.getByRole('list', { name: 'Participants' }).locator('li', { hasText: 'Alice' });
+  await row.waitFor();
+  // Give the course page's event stream a moment to be established.
+  await teacher.waitForTimeout(1000);
+  await alice.goto(`${c.url}/lessons/${seed.lessons[0].id}`);
+  await row.and(teacher.locator('[data-online=true]')).waitFor();
+  await row.locator('.where', { hasText: 'Hello, world' }).waitFor();
+  await shot(teacher, 'course-presence');
+});
+
 test('the API reference renders the OpenAPI document', async () => {
   const ctx = await browser.newContext();
   const page = await ctx.newPage();

@@ -4,9 +4,21 @@
 import { api, describe, upload } from '../api';
 import { askText, confirmBox, field, h, notice, replace } from '../dom';
 import { title } from '../layout';
-import type { CourseWithMe, Lesson, Participant } from '../types';
+import { EventStream } from '../events';
+import type { Page } from '../router';
+import type { CohortEvent, CourseWithMe, Lesson, Participant } from '../types';
 
-export async function coursePage(main: HTMLElement, params: Record<string, string>): Promise<void> {
+interface PresenceData {
+  user: number;
+  login: string | null;
+  name: string | null;
+  state: 'online' | 'moved' | 'offline';
+  client: string | null;
+  project: number | null;
+  file: string | null;
+}
+
+export async function coursePage(main: HTMLElement, params: Record<string, string>): Promise<Page | void> {
   const id = Number(params.id);
   const status = h('div', { 'aria-live': 'polite' });
   let info: CourseWithMe;
@@ -113,18 +125,44 @@ export async function coursePage(main: HTMLElement, params: Record<string, strin
     }
   };
 
+  // Presence as seen since this page opened: nickname -> lesson id -> where.
+  const online = new Map<string, Map<number, PresenceData>>();
+  let participants: Participant[] = [];
   const roster = h('ul', { class: 'roster', 'aria-label': 'Participants' });
-  const loadRoster = async (): Promise<void> => {
-    try {
-      const r = await api<{ participants: Participant[] }>('GET', `/courses/${id}/participants`);
-      replace(roster, ...r.participants.map((p) => h('li', { 'data-participant': p.id },
-        h('span', { class: 'dot unknown', title: 'presence not available yet', 'aria-hidden': 'true' }),
+  const renderRoster = (): void => {
+    replace(roster, ...participants.map((p) => {
+      const where = online.get(p.nickname);
+      const on = Boolean(where && where.size);
+      const places = on && where ? [...where.entries()].map(([lid, d]) => {
+        const lesson = lessons.find((l) => l.id === lid);
+        return `${lesson ? lesson.name : `lesson ${lid}`}${d.file ? ` · ${d.file}` : ''}`;
+      }) : [];
+      return h('li', { 'data-participant': p.id, 'data-online': String(on) },
+        h('span', { class: `dot ${on ? 'online' : ''}`, 'aria-hidden': 'true' }),
         h('span', { class: 'nick' }, p.nickname),
         ' ', h('span', { class: `badge ${p.role}` }, p.role),
-        p.login ? h('span', { class: 'muted' }, ` (${p.login})`) : null)));
+        p.login ? h('span', { class: 'muted' }, ` (${p.login})`) : null,
+        h('span', { class: 'visually-hidden' }, on ? ' online' : ' not seen online'),
+        places.length ? h('span', { class: 'where muted' }, ` — in ${places.join(', ')}`) : null);
+    }));
+  };
+  const loadRoster = async (): Promise<void> => {
+    try {
+      participants = (await api<{ participants: Participant[] }>('GET', `/courses/${id}/participants`)).participants;
+      renderRoster();
     } catch (e) {
       replace(roster, h('li', null, notice(describe(e), 'error')));
     }
+  };
+  const onPresence = (ev: CohortEvent): void => {
+    const d = ev.data as PresenceData;
+    const lid = Number(ev.stream.split(':')[1]);
+    const key = d.name ?? d.login ?? String(d.user);
+    const where = online.get(key) ?? new Map<number, PresenceData>();
+    if (d.state === 'offline') where.delete(lid);
+    else where.set(lid, d);
+    online.set(key, where);
+    renderRoster();
   };
 
   main.append(h('p', { class: 'crumbs' }, h('a', { href: '/', 'data-link': true }, 'My courses'), ' / '),
@@ -164,6 +202,10 @@ export async function coursePage(main: HTMLElement, params: Record<string, strin
   }
 
   main.append(h('section', { 'aria-labelledby': 'roster-h' }, h('h2', { id: 'roster-h' }, 'Roster'),
-    h('p', { class: 'muted' }, 'Online status and who is working where arrive with presence (pending on the server).'), roster));
+    h('p', { class: 'muted' }, 'Green: online in a lesson, as seen since this page opened (the server has no roster call yet).'), roster));
   await Promise.all([loadLessons(), loadRoster()]);
+  // The lessons' streams carry presence events (at most 16 streams per connection).
+  const stream = lessons.length ? new EventStream(lessons.slice(0, 16).map((l) => `lesson:${l.id}`)) : null;
+  stream?.on('presence', onPresence);
+  return { dispose: () => stream?.close() };
 }

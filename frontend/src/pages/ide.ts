@@ -10,7 +10,7 @@ import { title } from '../layout';
 import { me } from '../session';
 import type { Page } from '../router';
 import type { AccessEntry, AccessListing, CohortEvent, FileEventData, ProjectWithAccess } from '../types';
-import { CollabEditor, projectTarget, type CursorData } from '../editor/collab';
+import { CollabEditor, newClientID, projectTarget, type CursorData } from '../editor/collab';
 import { remoteCursorNames } from '../editor/cursors';
 import { FileTreeView } from './tree';
 import { openShareDialog } from './share';
@@ -68,7 +68,9 @@ export async function idePage(main: HTMLElement, params: Record<string, string>)
   const indicator = h('span', { class: 'indicator', role: 'status', 'data-testid': 'indicator', 'data-state': 'connecting' }, 'connecting…');
   const tabs: Tab[] = [];
   let active: Tab | null = null;
-  const stream = new EventStream([`project:${project.id}`, ...(user ? [`user:${user.id}`] : [])]);
+  // presence=: this page makes its user "online" in the lesson (and follows the lesson's stream).
+  const stream = new EventStream([`project:${project.id}`, ...(user ? [`user:${user.id}`] : [])],
+    { presence: String(project.lesson_id), client: newClientID() });
   const updateIndicator = (): void => {
     const unsent = tabs.reduce((n, t) => n + t.editor.unsent(), 0);
     const retrying = tabs.some((t) => t.editor.status === 'retrying');
