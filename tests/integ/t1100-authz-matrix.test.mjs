@@ -167,6 +167,17 @@ const MATRIX = {
       return { path: `/api/v1/lessons/${l}/template`, method: 'DELETE' };
     },
   },
+  // Presence and following (issue 6). PUT presence names an editor session
+  // with no live stream connection: 409 for everyone who gets that far.
+  presence_get: { expect: course(200), req: () => ({ path: `/api/v1/lessons/${lesson1}/presence` }) },
+  presence_put: { expect: course(409), req: () => ({ path: `/api/v1/lessons/${lesson1}/presence`, method: 'PUT', body: { client: 'matrix' } }) },
+  follow_list: { expect: course(200), req: () => ({ path: `/api/v1/lessons/${lesson1}/follows` }) },
+  // Following the owner's project needs read access to it; the owner follows no one's own project.
+  follow_set: {
+    expect: { anon: 401, other: 404, none: 403, read: 200, write: 200, owner: 422, teacher: 200, admin: 200 },
+    req: () => ({ path: `/api/v1/lessons/${lesson1}/follows/${part.owner}`, method: 'PUT' }),
+  },
+  follow_remove: { expect: course(204), req: () => ({ path: `/api/v1/lessons/${lesson1}/follows/${part.owner}`, method: 'DELETE' }) },
   project_get: {
     expect: { anon: 401, other: 404, none: 403, read: 200, write: 200, owner: 200, teacher: 200, admin: 200 },
     req: () => ({ path: `/api/v1/projects/${projectA}` }),
