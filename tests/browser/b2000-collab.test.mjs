@@ -186,6 +186,24 @@ test('remote cursors appear with their users\' names', async () => {
   await shot(alice, 'ide-cursors');
 });
 
+test('follow mode: the teacher follows Alice into another file and sees her cursor', async () => {
+  const { teacher, alice } = pages;
+  const PY = 'notes/plan.py';
+  await teacher.getByLabel('Follow').selectOption({ label: 'Alice' });
+  await alice.getByRole('button', { name: `Open ${PY}` }).click();
+  await alice.locator('.cm-content').getByText('steps').first().waitFor();
+  await alice.locator('.cm-content .cm-line').nth(1).click();
+  await alice.keyboard.press('End');
+  await teacher.locator(`.tab[data-path="${PY}"][aria-selected=true]`).waitFor();
+  await teacher.locator('.cm-remote-name', { hasText: 'Alice' }).waitFor();
+  await shot(teacher, 'ide-follow');
+  // Back to main.c: the teacher's editor follows.
+  await alice.locator(`.tab[data-path="${FILE}"]`).click();
+  await alice.locator('.cm-content .cm-line').nth(2).click();
+  await teacher.locator(`.tab[data-path="${FILE}"][aria-selected=true]`).waitFor();
+  await teacher.getByLabel('Follow').selectOption({ label: 'nobody' });
+});
+
 test('a cohort-stream restart while typing: the indicator leaves live, nothing typed is lost, pages catch up', async () => {
   const { teacher, alice } = pages;
   await caretAtLineEnd(alice, 2);

@@ -30,7 +30,7 @@ import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirro
 import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting } from '@codemirror/language';
 import { api, ApiError, NetworkError, qs, type RequestOptions } from '../api';
 import { languageFor } from './lang';
-import { remoteCursors, removeRemoteCursor, safeColor, setRemoteCursor } from './cursors';
+import { remoteCursorHead, remoteCursors, removeRemoteCursor, safeColor, setRemoteCursor } from './cursors';
 import { sha256Hex } from './sha256';
 
 interface CursorRange {
@@ -520,6 +520,14 @@ export class CollabEditor {
     this.view.dispatch({
       effects: setRemoteCursor.of({ key, name: String(c.name ?? c.user ?? 'someone'), color: safeColor(c.color), ranges, main: c.main || 0 }),
     });
+  }
+
+  /** Scrolls a remote user's cursor into view (follow mode); false when not shown. */
+  reveal(key: string): boolean {
+    const pos = remoteCursorHead(this.view, key);
+    if (pos === null) return false;
+    this.view.dispatch({ effects: EditorView.scrollIntoView(pos, { y: 'center' }) });
+    return true;
   }
 
   removeCursor(key: string): void {

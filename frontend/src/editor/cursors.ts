@@ -104,3 +104,10 @@ export function remoteCursors(): Extension {
 export function remoteCursorNames(view: EditorView): string[] {
   return [...view.state.field(cursorField).values()].map((c) => c.name);
 }
+
+/** Where a remote user's main cursor is now, or null. */
+export function remoteCursorHead(view: EditorView, key: string): number | null {
+  const c = view.state.field(cursorField).get(key);
+  const r = c ? c.ranges[c.main] ?? c.ranges[0] : undefined;
+  return r ? r.head : null;
+}

@@ -116,11 +116,11 @@ export async function idePage(main: HTMLElement, params: Record<string, string>)
     updateIndicator();
   };
 
-  const openFile = (path: string): void => {
+  const openFile = (path: string, focus = true): void => {
     const existing = tabs.find((t) => t.path === path);
     if (existing) {
       activate(existing);
-      existing.editor.view.focus();
+      if (focus) existing.editor.view.focus();
       return;
     }
     const editor = new CollabEditor({
@@ -147,7 +147,8 @@ export async function idePage(main: HTMLElement, params: Record<string, string>)
     activate(tab);
     editor.load().then(() => {
       if (active === tab) activate(tab);
-      editor.view.focus();
+      if (following !== null) editor.reveal(String(following));
+      if (focus) editor.view.focus();
     }).catch((e: unknown) => {
       say(`Could not open ${path}: ${describe(e)}`, 'error');
       closeTab(tab);
@@ -160,6 +161,28 @@ export async function idePage(main: HTMLElement, params: Record<string, string>)
     open: (path) => openFile(path),
     error: (text) => say(text, 'error'),
   });
+
+  // Follow mode: switch to the file the followed user's cursor is in and keep it in view.
+  let following: number | null = null;
+  const followSelect = h('select', { id: 'follow-select' }, h('option', { value: '' }, 'nobody'));
+  followSelect.addEventListener('change', () => {
+    following = followSelect.value ? Number(followSelect.value) : null;
+    if (following !== null) {
+      const name = followSelect.selectedOptions[0]?.textContent ?? '';
+      say(`Following ${name}: the editor goes where their cursor goes.`);
+      for (const t of tabs) if (t.editor.reveal(String(following))) { activate(t); break; }
+    }
+  });
+  const fillFollow = (people: { user_id: number; nickname: string }[]): void => {
+    const seen = new Set<number>();
+    const opts = [h('option', { value: '' }, 'nobody')];
+    for (const p of people) {
+      if (seen.has(p.user_id) || p.user_id === user?.id) continue;
+      seen.add(p.user_id);
+      opts.push(h('option', { value: String(p.user_id), selected: p.user_id === following }, p.nickname));
+    }
+    replace(followSelect, ...opts);
+  };
 
   // Who can open what.
   const canOpen = h('ul', { class: 'people', 'aria-label': 'Projects I can open' });
@@ -180,6 +203,7 @@ export async function idePage(main: HTMLElement, params: Record<string, string>)
       replace(heading, l.lesson.name, h('span', { class: 'muted' }, ` — ${isMine ? 'my project' : `${project.owner_nickname}’s project`}`));
       const own = h('li', null, h('a', { href: `/lessons/${project.lesson_id}`, 'data-link': true }, `${mine.nickname} (me)`));
       replace(canOpen, own, ...l.can_open.map((a) => entryLine(a, true)));
+      fillFollow([{ user_id: project.owner_user_id, nickname: project.owner_nickname }, ...l.can_open_mine, ...l.can_open]);
       replace(canOpenMine, ...(l.can_open_mine.length ? l.can_open_mine.map((a) => entryLine(a, false)) : [h('li', { class: 'muted' }, 'Nobody else.')]));
     } catch (e) {
       replace(canOpen, h('li', null, notice(describe(e), 'error')));
@@ -213,7 +237,20 @@ export async function idePage(main: HTMLElement, params: Record<string, string>)
     if (typeof ev.version === 'number') editorFor(ev.file)?.receive(ev.version, d.clientID, d.changes);
   });
   stream.on('cursor', (ev: CohortEvent) => {
-    editorFor(ev.file)?.showCursor(ev.data as CursorData, false);
+    const d = ev.data as CursorData;
+    const followed = following !== null && Number(d.user) === following && typeof ev.file === 'string';
+    if (followed && ev.file && !editorFor(ev.file)) {
+      // Follow mode: open the file the followed user is in; its stored cursors come with it.
+      openFile(ev.file, false);
+      return;
+    }
+    const ed = editorFor(ev.file);
+    ed?.showCursor(d, false);
+    if (followed && ed) {
+      const tab = tabs.find((t) => t.editor === ed);
+      if (tab && active !== tab) activate(tab);
+      ed.reveal(String(following));
+    }
   });
   stream.on('file', (ev: CohortEvent) => {
     tree.refreshSoon();
@@ -266,7 +303,7 @@ export async function idePage(main: HTMLElement, params: Record<string, string>)
     h('a', { href: `/api/v1/projects/${project.id}/archive?format=zip`, download: `project-${project.id}.zip`, class: 'button' }, 'Download .zip'),
     h('a', { href: `/api/v1/projects/${project.id}/archive?format=tar.gz`, download: `project-${project.id}.tar.gz`, class: 'button' }, 'Download .tar.gz'),
     isMine ? h('button', { type: 'button', onclick: () => void openShareDialog(project.id, project.course_id, myParticipant, () => void loadAccess()) }, 'Share…') : null,
-    h('button', { type: 'button', disabled: true, title: 'Follow mode needs presence on the server (pending)' }, 'Follow'));
+    h('label', { for: 'follow-select', class: 'follow' }, 'Follow '), followSelect);
   const people = h('aside', { class: 'side', 'aria-label': 'Projects and access' },
     h('h2', null, 'Projects I can open'), canOpen,
     h('h2', null, isMine ? 'Who can open mine' : 'Who can open this'), canOpenMine);
