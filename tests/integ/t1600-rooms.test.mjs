@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { startCluster, sleep } from './lib/cluster.mjs';
 import { api, expectProblem } from './t1099-api-people-helpers.mjs';
-import { sse, until } from './t2000-stream-helpers.mjs';
+import { sse, sseReady, until, wsOpen, wsUrl } from './t2000-stream-helpers.mjs';
 
 const PALETTE = ['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#46a1a8',
   '#f032e6', '#7a9a01', '#c2185b', '#008080', '#9a6324', '#800000'];
@@ -38,7 +38,7 @@ async function join(c, room, name) {
 }
 const call = (m, method, suffix, body) =>
   api(m.c, method, `/api/v1/rooms/${m.room}${suffix}`, { headers: m.headers, body });
-const roomEvents = (c, room) => sse(`${c.url}/stream/events?streams=room:${room}`);
+const roomEvents = (c, room) => sseReady(`${c.url}/stream/events?streams=room:${room}`);
 const ofType = (s, type) => s.events.map((e) => e.data).filter((e) => e.type === type);
 
 test('three members: join, edits converge, cursors, rename and leave on the room stream', async () => {
@@ -139,6 +139,21 @@ function applyChanges(text, changes) {
   }
   return out;
 }
+
+test('an anonymous WebSocket follows a room too', async () => {
+  const w = await wsOpen(`${wsUrl(main.url)}/stream/ws`);
+  w.send({ type: 'subscribe', streams: ['room:wsroom'] });
+  await w.next((m) => m.type === 'subscribed');
+  const m = await join(main, 'wsroom', 'Wes');
+  const got = await w.next((x) => x.type === 'events');
+  assert.equal(got.events[0].type, 'member.join');
+  assert.equal(got.events[0].stream, 'room:wsroom');
+  assert.deepEqual(got.events[0].data, m.member);
+  w.send({ type: 'subscribe', streams: ['room:No'] });
+  const err = await w.next((x) => x.type === 'error');
+  assert.equal(err.code, 'invalid_stream');
+  w.close();
+});
 
 test('colours: the 13th member shares the least-used colour, a leaver frees theirs', async () => {
   const ms = [];
