@@ -72,7 +72,7 @@ test('8 clients converge under random edits, delays and reconnects', { timeout: 
     t.diagnostic(`edits ${stats.edits}, server version ${d.version}, text ${d.text.length} units, edit phase ${editMs} ms, settle ${settleMs} ms`);
     t.diagnostic(`pushes ${stats.pushes} (updates ${stats.pushedUpdates}, accepted ${stats.accepted}, skipped ${stats.skipped}), retries ${stats.retries}, ` +
       `events ${stats.events}, pulls ${stats.pulls} (gap ${stats.gapPulls}, catch-up ${stats.catchupPulls}, updates ${stats.pulledUpdates}), ` +
-      `reconnects ${stats.reconnects}, reloads ${stats.reloads}, resets ${stats.resets}, WebSocket pushes ${stats.wsPushes}`);
+      `reconnects ${stats.reconnects}, reloads ${stats.reloads} ${JSON.stringify(stats.reloadWhy)}, resets ${stats.resets}, WebSocket pushes ${stats.wsPushes}`);
     assert.deepEqual(bad, []);
     assert.ok(stats.edits >= CLIENTS * OPS * 0.9, `edits made: ${stats.edits}`);
     assert.ok(d.version > stats.edits / 2, `server version ${d.version} for ${stats.edits} edits`);

@@ -79,7 +79,7 @@ test('clients spread over two APIs and two streamers converge, with restarts', {
     const p0 = pushesIn('api'), p1 = pushesIn('api1');
     t.diagnostic(`edits ${stats.edits}, server version ${d.version}, edit phase ${editMs} ms; pushes answered 200 by api ${p0}, by api1 ${p1}`);
     t.diagnostic(`pushes ${stats.pushes} (updates ${stats.pushedUpdates}, accepted ${stats.accepted}, skipped ${stats.skipped}), retries ${stats.retries}, ` +
-      `events ${stats.events}, pulls ${stats.pulls} (gap ${stats.gapPulls}, catch-up ${stats.catchupPulls}), reconnects ${stats.reconnects}, reloads ${stats.reloads}`);
+      `events ${stats.events}, pulls ${stats.pulls} (gap ${stats.gapPulls}, catch-up ${stats.catchupPulls}), reconnects ${stats.reconnects}, reloads ${stats.reloads} ${JSON.stringify(stats.reloadWhy)}`);
     assert.deepEqual(bad, []);
     assert.ok(stats.edits >= CLIENTS * OPS * 0.9, `edits made: ${stats.edits}`);
     assert.ok(p0 > 20 && p1 > 20, `both APIs accepted pushes (api ${p0}, api1 ${p1})`);

@@ -155,6 +155,7 @@ export class CollabClient {
     this.wsReqs = new Map();
     this.wsReqSeq = 0;
     this.listeners = new Set();
+    this.reloadWhy = {}; // reason -> count
     this.stats = {
       edits: 0, pushes: 0, pushedUpdates: 0, accepted: 0, skipped: 0, dropped: 0, dups: 0, aborted: 0, abortedUpdates: 0,
       retries: 0, conflicts: 0, pulls: 0, gapPulls: 0, catchupPulls: 0, pulledUpdates: 0, events: 0,
@@ -257,6 +258,7 @@ export class CollabClient {
     if (this.reloading || this.closed) return this.reloading;
     this.stats.reloads++;
     this.lastReload = why;
+    this.reloadWhy[why] = (this.reloadWhy[why] ?? 0) + 1;
     this.loaded = false;
     this.received.clear();
     this.reloading = (async () => {
@@ -967,8 +969,11 @@ export async function assertConverged(assert, { url, project, path, token, clien
   await Promise.all(clients.map((cl) => cl.settle(0, 30000)));
   const doc = await serverDoc(url, project, path, token);
   await Promise.all(clients.map((cl) => cl.settle(doc.version, 30000)));
-  const stats = {};
-  for (const cl of clients) for (const [k, n] of Object.entries(cl.stats)) stats[k] = (stats[k] ?? 0) + n;
+  const stats = { reloadWhy: {} };
+  for (const cl of clients) {
+    for (const [k, n] of Object.entries(cl.stats)) stats[k] = (stats[k] ?? 0) + n;
+    for (const [k, n] of Object.entries(cl.reloadWhy)) stats.reloadWhy[k] = (stats.reloadWhy[k] ?? 0) + n;
+  }
   for (const cl of clients) assert.deepEqual(cl.errors.map((e) => e.message), [], `${cl.name} errors`);
   for (const cl of clients) {
     assert.equal(cl.version, doc.version, `${cl.name} version`);
