@@ -116,7 +116,6 @@ static void touch(struct presence *p, struct presence_conn *pc)
 	call.project = pc->project;
 	call.file = pc->file;
 	call.where = pc->project || pc->file;
-	log_debug("presence_touch", LF_I("user", call.user_id), LF_I("lesson", pc->lesson), LF_S("member", pc->member));
 	run(p, PRESENCE_TOUCH, &call, on_reply, NULL);
 }
 
@@ -354,7 +353,10 @@ static void timer_closed(uv_handle_t *h)
 
 void presence_stop(struct presence *p)
 {
-	if (!p || !p->open_timers || uv_is_closing((uv_handle_t *)&p->hb))
+	if (!p)
+		return;
+	p->feed = NULL; /* freed next: nothing is sent from here on */
+	if (!p->open_timers || uv_is_closing((uv_handle_t *)&p->hb))
 		return;
 	uv_close((uv_handle_t *)&p->hb, timer_closed);
 	uv_close((uv_handle_t *)&p->sweep, timer_closed);
