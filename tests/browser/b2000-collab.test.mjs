@@ -2,22 +2,17 @@
 // lines of one file and every page converges to the server's text; remote
 // cursors show with names; sharing gives and revoking takes access live; a
 // cohort-stream restart while typing loses nothing.
-//
-// When the server does not have the editing routes yet, mock-doc.mjs stands
-// in for them (the test says so in its output).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, demoCluster, token, apiAs, signedInPage, shot, waitFor, editors, curl, sleep } from './lib.mjs';
-import { MockDocAuthority } from './mock-doc.mjs';
 
 const FILE = 'src/main.c';
 const START = '#include <stdio.h>\n\nint main(void)\n{\n    printf("hello\\n");\n    return 0;\n}\n';
-let c, seed, browser, mock = null, project, aliceTok;
+let c, seed, browser, project, aliceTok;
 const pages = {};
 
 async function serverText() {
-  if (mock) return mock.text(project, FILE);
   const r = await apiAs(c, aliceTok, 'GET', `/projects/${project}/doc?path=${encodeURIComponent(FILE)}`);
   assert.equal(r.status, 200, r.body);
   return r.json().text;
@@ -56,26 +51,11 @@ before(async () => {
   project = (await apiAs(c, aliceTok, 'GET', `/lessons/${seed.lessons[0].id}/project`)).json().project.id;
   const r = await apiAs(c, aliceTok, 'PUT', `/projects/${project}/file?path=${encodeURIComponent(FILE)}&parents=1`, START);
   assert.equal(r.status, 201, r.body);
-  if (await MockDocAuthority.needed(c, aliceTok, project, FILE)) {
-    console.log('# the server has no live-editing routes yet: using tests/browser/mock-doc.mjs as the authority');
-    mock = new MockDocAuthority(c, new Map());
-  }
-  const names = { teacher: 'Teacher', alice: 'Alice', bob: 'Bob' };
-  let i = 0;
-  for (const login of ['teacher', 'alice', 'bob']) {
-    const p = await signedInPage(browser, c, login);
-    if (mock) {
-      const ck = (await p.context().cookies()).find((k) => k.name === 'cohort_session');
-      mock.tokens.set(ck.value, { login, name: names[login], color: MockDocAuthority.color(i++) });
-      await mock.install(p.context());
-    }
-    pages[login] = p;
-  }
+  for (const login of ['teacher', 'alice', 'bob']) pages[login] = await signedInPage(browser, c, login);
 });
 
 after(async () => {
   await browser?.close();
-  mock?.close();
   await c?.stop();
 });
 
@@ -121,7 +101,7 @@ test('three users typing concurrently in the same lines converge, on every page 
       typed[i] += 3 + round;
     }));
   }
-  const text1 = await converged(list, 'insertions').catch((e) => { throw new Error(`${e.message}\nmock: ${mock?.errors.join('\n')}`); });
+  const text1 = await converged(list, 'insertions');
   letters.forEach((l, i) => assert.equal([...text1].filter((ch) => ch === l).length, typed[i], `every ${l} typed arrives once`));
 
   // Phase 2: insertions, deletions and new lines in the same place at once.
@@ -164,8 +144,7 @@ test('two users typing at random places in a Python file converge', async () => 
   }));
   let last;
   await waitFor(async () => {
-    const server = mock ? mock.text(project, PY)
-      : (await apiAs(c, aliceTok, 'GET', `/projects/${project}/doc?path=${encodeURIComponent(PY)}`)).json().text;
+    const server = (await apiAs(c, aliceTok, 'GET', `/projects/${project}/doc?path=${encodeURIComponent(PY)}`)).json().text;
     const states = await Promise.all([teacher, alice].map(async (p) => (await editors(p)).find((e) => e.path === PY)));
     last = { server, states };
     return states.every((s) => s && s.unsent === 0 && s.text === server);
