@@ -13,10 +13,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster } from './lib/cluster.mjs';
 import {
-  CollabClient, closeAll, LogRecorder, collabFixture, makeRng, seeded, assertConverged, typeRandomly,
+  CollabClient, closeAll, LogRecorder, collabFixture, makeRng, seeded, runSeed, assertConverged, typeRandomly,
 } from './lib/collab-client.mjs';
 
-const SEED = Number(process.env.COHORT_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const SEED = runSeed();
 const OPS = Number(process.env.COHORT_COLLAB_OPS ?? 450);
 const CLIENTS = 8;
 const INITIAL = 'first line\nsecond 😀 line\n中文 third\n\n𝒜𝄞 end';
