@@ -53,6 +53,8 @@ static void test_member_names(void **state)
 		{ "a\tb", 0, false },
 		{ "a\x07" "b", 0, false },
 		{ "a\x1b" "b", 0, false },
+		{ "a\x7f" "b", 0, false },      /* DEL */
+		{ "a\xc2\x85" "b", 0, false }, /* NEL, a C1 control */
 		{ "a\0b", 3, false },
 		{ "\xc3", 0, false },        /* invalid UTF-8 */
 		{ "\xed\xa0\x80", 0, false }, /* a surrogate */
