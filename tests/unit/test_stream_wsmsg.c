@@ -45,6 +45,11 @@ static const struct {
 	{ "{\"type\":\"subscribe\",\"streams\":[1]}", COHORT_E_FIELD, 0, 0, NULL },
 	{ "{\"type\":\"subscribe\",\"streams\":[\"dev:a\",null]}", COHORT_E_FIELD, 0, 0, NULL },
 	{ "{\"type\":\"subscribe\",\"streams\":[\"dev:a\"],\"after\":5}", COHORT_E_FIELD, 0, 0, NULL },
+	/* issue 6: watch lists */
+	{ "{\"type\":\"watch\",\"streams\":[\"project:7\",\"project:9\"]}", 0, WSMSG_WATCH, 2, NULL },
+	{ "{\"type\":\"watch\",\"streams\":[]}", 0, WSMSG_WATCH, 0, NULL },
+	{ "{\"type\":\"watch\"}", COHORT_E_FIELD, 0, 0, NULL },
+	{ "{\"type\":\"watch\",\"streams\":[\"project:7\"],\"after\":\"project:7=1-0\"}", COHORT_E_FIELD, 0, 0, NULL },
 };
 
 static void test_parse_rows(void **state)
@@ -212,6 +217,50 @@ static void test_edit_payload_taken(void **state)
 	json_object_put(u);
 }
 
+/* issue 6: presence messages. */
+static void test_presence_messages(void **state)
+{
+	static const struct {
+		const char *in;
+		int err;
+		long long lesson, project;
+		const char *client, *path;
+	} prows[] = {
+		{ "{\"type\":\"presence\",\"lesson\":3,\"client\":\"k2x9\"}", 0, 3, 0, "k2x9", NULL },
+		{ "{\"type\":\"presence\",\"lesson\":3,\"client\":\"k\",\"project\":7,\"file\":\"src/a.py\"}", 0, 3, 7, "k",
+		  "src/a.py" },
+		{ "{\"type\":\"presence\",\"client\":\"k\"}", COHORT_E_FIELD, 0, 0, NULL, NULL },
+		{ "{\"type\":\"presence\",\"lesson\":0,\"client\":\"k\"}", COHORT_E_FIELD, 0, 0, NULL, NULL },
+		{ "{\"type\":\"presence\",\"lesson\":3}", COHORT_E_FIELD, 0, 0, NULL, NULL },
+		{ "{\"type\":\"presence\",\"lesson\":3,\"client\":\"a b\"}", COHORT_E_FIELD, 0, 0, NULL, NULL },
+		{ "{\"type\":\"presence\",\"lesson\":3,\"client\":\"k\",\"project\":\"7\"}", COHORT_E_FIELD, 0, 0, NULL, NULL },
+		{ "{\"type\":\"presence\",\"lesson\":3,\"client\":\"k\",\"file\":\"../x\"}", COHORT_E_FIELD, 0, 0, NULL, NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(prows) / sizeof(prows[0]); i++) {
+		char detail[WSMSG_DETAIL_MAX] = "";
+		struct wsmsg m;
+		int err = wsmsg_parse(prows[i].in, strlen(prows[i].in), &m, detail, sizeof(detail));
+
+		if (err != prows[i].err)
+			fail_msg("row %zu '%s': err %d, want %d (%s)", i, prows[i].in, err, prows[i].err, detail);
+		if (err) {
+			assert_true(detail[0] != '\0');
+			continue;
+		}
+		assert_int_equal(m.type, WSMSG_PRESENCE);
+		assert_int_equal(m.lesson, prows[i].lesson);
+		assert_int_equal(m.project, prows[i].project);
+		assert_string_equal(m.client, prows[i].client);
+		if (prows[i].path)
+			assert_string_equal(m.path, prows[i].path);
+		else
+			assert_null(m.path);
+		wsmsg_release(&m);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_edit_messages),
 		cmocka_unit_test(test_edit_payload_taken),
+		cmocka_unit_test(test_presence_messages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
