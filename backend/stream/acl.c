@@ -40,6 +40,7 @@
 #include "core/log.h"
 #include "core/num.h"
 #include "core/presence.h"
+#include "core/project.h"
 #include "core/principal.h"
 #include "core/scope.h"
 #include "core/strbuf.h"
@@ -100,6 +101,7 @@ struct acl_job {
 	int *errs;
 	size_t nl;
 	int64_t *lessons;
+	int64_t *projects; /* with lessons[i]: the project the session says it is at, or 0 */
 	int *lerrs;
 	char (*names)[NICKNAME_MAX_BYTES + 1];
 };
@@ -192,6 +194,15 @@ static void work_cb(uv_work_t *w)
 		err = err ? err : scope_authorize(a->db, &j->who, &sc);
 		err = err ? err : lesson_get(a->db, j->lessons[i], &l);
 		err = err ? err : course_participation(a->db, l.course_id, j->who.user_id, &me);
+		/* A place one may not read, or of another lesson, is not a place one can be. */
+		if (!err && j->projects[i]) {
+			struct project p;
+			struct access acc;
+
+			err = project_check(a->db, &j->who, j->projects[i], false, &p, &acc);
+			if (!err && p.lesson_id != j->lessons[i])
+				err = COHORT_E_FORBIDDEN;
+		}
 		/* An admin outside the course shows up by login. */
 		if (!err)
 			snprintf(j->names[i], sizeof(j->names[i]), "%s", me.id ? me.nickname : j->who.login);
@@ -207,6 +218,7 @@ static void job_free(struct acl_job *j)
 	free(j->scopes);
 	free(j->errs);
 	free(j->lessons);
+	free(j->projects);
 	free(j->lerrs);
 	free(j->names);
 	free(j);
@@ -285,8 +297,8 @@ static void apply_conn(struct acl *a, struct acl_conn *x, const struct acl_job *
 		return;
 	/* Presence first: a revoked lesson ends it, a waiting one gets its answer. */
 	for (size_t i = 0; i < j->nl; i++)
-		if (presence_waiting(c) == j->lessons[i])
-			presence_named(c, j->lessons[i], j->lerrs[i], j->names[i]);
+		if (presence_waiting(c) == j->lessons[i] && presence_waiting_project(c) == j->projects[i])
+			presence_named(c, j->lessons[i], j->projects[i], j->lerrs[i], j->names[i]);
 	plesson = presence_lesson(c);
 	if (plesson) {
 		char name[SCOPE_MAX + 1];
@@ -436,9 +448,10 @@ static void job_start(struct acl *a, struct acl_user *u)
 	j->scopes = calloc(cap, sizeof(*j->scopes));
 	j->errs = calloc(cap, sizeof(*j->errs));
 	j->lessons = calloc(ncon, sizeof(*j->lessons));
+	j->projects = calloc(ncon, sizeof(*j->projects));
 	j->lerrs = calloc(ncon, sizeof(*j->lerrs));
 	j->names = calloc(ncon, sizeof(*j->names));
-	if (!j->scopes || !j->errs || !j->lessons || !j->lerrs || !j->names)
+	if (!j->scopes || !j->errs || !j->lessons || !j->projects || !j->lerrs || !j->names)
 		goto nomem;
 	for (struct acl_conn *x = u->conns; x; x = x->next) {
 		struct conn *c = x->c;
@@ -453,12 +466,15 @@ static void job_start(struct acl *a, struct acl_user *u)
 		for (size_t w = 0; w < x->nwatch; w++)
 			job_add(j, cap, &x->watch[w].scope);
 		if (l) {
+			int64_t pr = presence_waiting_project(c);
 			size_t k;
 
-			for (k = 0; k < j->nl && j->lessons[k] != l; k++)
+			for (k = 0; k < j->nl && !(j->lessons[k] == l && j->projects[k] == pr); k++)
 				;
-			if (k == j->nl)
-				j->lessons[j->nl++] = l;
+			if (k == j->nl) {
+				j->lessons[j->nl] = l;
+				j->projects[j->nl++] = pr;
+			}
 		}
 		/* The presence lesson is re-checked too: a removed participant leaves it. */
 		if (presence_lesson(c)) {

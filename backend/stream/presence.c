@@ -38,6 +38,11 @@ struct presence_conn {
 	char *file;
 	char name[NICKNAME_MAX_BYTES + 1];
 	char member[PRESENCE_MEMBER_MAX];
+	/* What the client asked for last, until acl.c's check answers. */
+	bool want;
+	int64_t wlesson, wproject;
+	char wclient[PRESENCE_CLIENT_MAX + 1];
+	char *wfile;
 };
 
 struct presence {
@@ -184,10 +189,8 @@ static int set_member(struct presence *p, struct presence_conn *pc)
 
 int presence_want(struct conn *c, int64_t lesson, const char *client, int64_t project, const char *file)
 {
-	struct presence *p = c->srv->presence;
 	struct presence_conn *pc = c->pres;
 	char *f = NULL;
-	bool same_session;
 
 	if (!pc) {
 		pc = c->pres = calloc(1, sizeof(*pc));
@@ -197,18 +200,12 @@ int presence_want(struct conn *c, int64_t lesson, const char *client, int64_t pr
 	}
 	if (file && !(f = strdup(file)))
 		return COHORT_E_NOMEM;
-	same_session = pc->present && pc->lesson == lesson && !strcmp(pc->client, client ? client : "");
-	if (!same_session)
-		unlist(p, pc);
-	free(pc->file);
-	pc->file = f;
-	pc->project = project;
-	if (same_session) {
-		touch(p, pc); /* a new place publishes `moved` */
-		return 0;
-	}
-	pc->lesson = lesson;
-	snprintf(pc->client, sizeof(pc->client), "%s", client ? client : "");
+	free(pc->wfile);
+	pc->wfile = f;
+	pc->want = true;
+	pc->wlesson = lesson;
+	pc->wproject = project;
+	snprintf(pc->wclient, sizeof(pc->wclient), "%s", client ? client : "");
 	return 0;
 }
 
@@ -216,7 +213,14 @@ int64_t presence_waiting(const struct conn *c)
 {
 	const struct presence_conn *pc = c->pres;
 
-	return pc && !pc->present ? pc->lesson : 0;
+	return pc && pc->want ? pc->wlesson : 0;
+}
+
+int64_t presence_waiting_project(const struct conn *c)
+{
+	const struct presence_conn *pc = c->pres;
+
+	return pc && pc->want ? pc->wproject : 0;
 }
 
 int64_t presence_lesson(const struct conn *c)
@@ -226,26 +230,41 @@ int64_t presence_lesson(const struct conn *c)
 	return pc && pc->present ? pc->lesson : 0;
 }
 
-void presence_named(struct conn *c, int64_t lesson, int err, const char *name)
+void presence_named(struct conn *c, int64_t lesson, int64_t project, int err, const char *name)
 {
 	struct presence *p = c->srv->presence;
 	struct presence_conn *pc = c->pres;
+	bool same_session;
 
-	if (!pc || pc->present || pc->lesson != lesson || conn_dead(c))
+	if (!pc || !pc->want || pc->wlesson != lesson || pc->wproject != project || conn_dead(c))
 		return;
+	pc->want = false;
 	if (err) {
-		log_info("presence_refused", LF_I("user", c->user_id), LF_I("lesson", lesson),
+		log_info("presence_refused", LF_I("user", c->user_id), LF_I("lesson", lesson), LF_I("project", project),
 			 LF_S("code", cohort_errcode(err)));
-		pc->lesson = 0;
+		free(pc->wfile);
+		pc->wfile = NULL;
 		if (c->transport == TRANSPORT_WS)
-			conn_ws_error(c, err, "presence in this lesson is not allowed");
-		return;
+			conn_ws_error(c, err, project ? "presence in this lesson at this project is not allowed"
+						      : "presence in this lesson is not allowed");
+		return; /* an earlier presence stays as it was */
 	}
+	same_session = pc->present && pc->lesson == lesson && !strcmp(pc->client, pc->wclient);
+	if (!same_session)
+		unlist(p, pc); /* another lesson or editor session: leave the old one */
+	pc->lesson = lesson;
+	pc->project = project;
+	free(pc->file);
+	pc->file = pc->wfile;
+	pc->wfile = NULL;
+	memcpy(pc->client, pc->wclient, sizeof(pc->client));
 	snprintf(pc->name, sizeof(pc->name), "%s", name ? name : "");
-	if (set_member(p, pc)) {
-		pc->lesson = 0;
+	if (same_session) {
+		touch(p, pc); /* a new place publishes `moved` */
 		return;
 	}
+	if (set_member(p, pc))
+		return;
 	pc->present = true;
 	pc->next = p->list;
 	if (p->list)
@@ -262,6 +281,7 @@ void presence_conn_free(struct conn *c)
 	if (!pc)
 		return;
 	unlist(c->srv->presence, pc);
+	free(pc->wfile);
 	free(pc->file);
 	free(pc);
 	c->pres = NULL;

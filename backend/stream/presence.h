@@ -29,15 +29,18 @@ void presence_stop(struct presence *p);
 /* After the loop ended. NULL is fine. */
 void presence_free(struct presence *p);
 
-/* The connection wants presence in lesson (replacing an earlier lesson,
- * which it leaves), as editor session client, at project/file (0/NULL:
- * not said). It takes effect once presence_named() ran. */
+/* The connection wants presence in lesson as editor session client, at
+ * project/file (0/NULL: not said). It takes effect once acl.c checked it
+ * (presence_named); another lesson or session then leaves the old one. */
 int presence_want(struct conn *c, int64_t lesson, const char *client, int64_t project, const char *file);
-/* The lesson whose authorization and name the connection waits for, or 0. */
+/* The lesson (and project, 0: none) whose check the connection waits for;
+ * 0 when nothing waits. */
 int64_t presence_waiting(const struct conn *c);
-/* acl.c's answer for that lesson: err 0 and the display name, or a refusal
- * (the WebSocket gets an error message; presence is dropped). */
-void presence_named(struct conn *c, int64_t lesson, int err, const char *name);
+int64_t presence_waiting_project(const struct conn *c);
+/* acl.c's answer for that lesson and project: err 0 and the display name,
+ * or a refusal (the WebSocket gets an error message; an earlier presence
+ * stays). An answer for an older request is ignored. */
+void presence_named(struct conn *c, int64_t lesson, int64_t project, int err, const char *name);
 /* The lesson the connection is present in (0: none): a revoked lesson
  * scope ends presence too. */
 int64_t presence_lesson(const struct conn *c);

@@ -110,6 +110,11 @@ test('moved events and the roster\'s places (WebSocket presence message, REST PU
   await until(() => presenceEvents('alice', 'moved').some((e) => e.data.file === 'README.md'), 'moved');
   ev = presenceEvents('alice', 'moved').at(-1);
   assert.equal(ev.actor.client, 'edA');
+  // A place alice may not read is refused; her place stays.
+  const projBob = (await c.cliJson('project-ensure', lesson, parts.bob)).project.id;
+  w.send({ type: 'presence', lesson, client: 'edA', project: projBob, file: 'secret.py' });
+  const refusal = await w.next((m) => m.type === 'error');
+  assert.ok(['forbidden', 'not_found'].includes(refusal.code), JSON.stringify(refusal));
   let r = await roster();
   assert.equal(r[uid.alice].online, true);
   assert.equal(r[uid.alice].sessions.edA.file, 'README.md');
