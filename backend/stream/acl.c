@@ -26,6 +26,7 @@
 #include "stream/feed.h"
 #include "stream/follow.h"
 #include "stream/hub.h"
+#include "stream/metrics.h"
 #include "stream/presence.h"
 #include "stream/server.h"
 #include "stream/subscription.h"
@@ -325,6 +326,7 @@ static void apply_conn(struct acl *a, struct acl_conn *x, const struct acl_job *
 			continue;
 		}
 		change = true;
+		stream_metrics.revoked++;
 		notes[nnotes] = notice("revoked", c->subs[i].scope, reason);
 		if (notes[nnotes])
 			nnotes++;
@@ -345,6 +347,7 @@ static void apply_conn(struct acl *a, struct acl_conn *x, const struct acl_job *
 		log_info("stream_granted", LF_I("conn", c->id), LF_I("user", c->user_id),
 			 LF_S("stream", t->scope.name));
 		nadd++;
+		stream_metrics.granted++;
 		change = true;
 	}
 	if (change)
@@ -490,6 +493,7 @@ static void job_start(struct acl *a, struct acl_user *u)
 	if (uv_queue_work(a->srv->loop, &j->work, work_cb, after_work_cb))
 		goto nomem;
 	a->jobs++;
+	stream_metrics.acl_checks++;
 	u->job = j;
 	return;
 nomem:
@@ -555,6 +559,7 @@ static void entries(void *arg, const char *key, size_t keylen, const struct feed
 		}
 		log_debug("acl_notice", LF_I("user", note.user_id), LF_S("scope", note.scope),
 			  LF_S("reason", note.reason));
+		stream_metrics.acl_notices++;
 		mark_user(a, note.user_id, note.reason[0] ? note.reason : NULL);
 	}
 }

@@ -64,6 +64,14 @@ static const struct metric_row rows[] = {
 	{ "cohort_stream_cursors_coalesced_total", "counter",
 	  "Queued cursor events dropped for a newer one of the same user and file (slow consumers).",
 	  M(cursors_coalesced) },
+	{ "cohort_stream_acl_notices_total", "counter", "Access notices read from the control stream.", M(acl_notices) },
+	{ "cohort_stream_acl_checks_total", "counter", "Per-user access re-checks run on the worker pool.",
+	  M(acl_checks) },
+	{ "cohort_stream_revoked_total", "counter", "Streams taken off a connection because access was revoked.",
+	  M(revoked) },
+	{ "cohort_stream_granted_total", "counter", "Watched streams added to a connection because access was granted.",
+	  M(granted) },
+	{ "cohort_stream_presence_connections", "gauge", "Connections present in a lesson.", M(presence_conns) },
 };
 
 static void per_transport(struct strbuf *out, const char *name, const char *type, const char *help,

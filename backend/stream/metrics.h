@@ -41,6 +41,11 @@ struct stream_metrics {
 	uint64_t edits_refused;     /* push and cursor messages answered with an error */
 	uint64_t edits_pending;     /* push and cursor jobs under way now (set when rendered) */
 	uint64_t cursors_coalesced; /* queued cursor events replaced by a newer one of the same user and file */
+	uint64_t acl_notices;       /* issue 6: access notices read from the control stream */
+	uint64_t acl_checks;        /* per-user re-checks run on the worker pool */
+	uint64_t revoked;           /* streams taken off a connection (revoked events) */
+	uint64_t granted;           /* watched streams added to a connection (granted events) */
+	uint64_t presence_conns;    /* connections present in a lesson now */
 };
 
 extern struct stream_metrics stream_metrics;

@@ -13,6 +13,7 @@
 #include "stream/presence.h"
 #include "stream/conn.h"
 #include "stream/feed.h"
+#include "stream/metrics.h"
 #include "stream/server.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -171,6 +172,7 @@ static void unlist(struct presence *p, struct presence_conn *pc)
 	leave(p, pc);
 	linger(p, pc->lesson);
 	pc->present = false;
+	stream_metrics.presence_conns--;
 	if (pc->prev)
 		pc->prev->next = pc->next;
 	else
@@ -266,6 +268,7 @@ void presence_named(struct conn *c, int64_t lesson, int64_t project, int err, co
 	if (set_member(p, pc))
 		return;
 	pc->present = true;
+	stream_metrics.presence_conns++;
 	pc->next = p->list;
 	if (p->list)
 		p->list->prev = pc;

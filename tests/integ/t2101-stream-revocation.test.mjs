@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, sleep } from './lib/cluster.mjs';
-import { sseReady, wsOpen, wsUrl, until } from './t2000-stream-helpers.mjs';
+import { sseReady, wsOpen, wsUrl, until, metrics } from './t2000-stream-helpers.mjs';
 import { api } from './t1099-api-people-helpers.mjs';
 
 let c;
@@ -107,6 +107,12 @@ test('revoking a grant cuts every connection of the grantee off within a second;
   const ans = await ws.next((m) => m.id === 'p1');
   assert.equal(ans.type, 'error', JSON.stringify(ans));
   assert.ok(['forbidden', 'not_found'].includes(ans.code), JSON.stringify(ans));
+  for (const [i, base] of c.streamUrls.entries()) {
+    const m = await metrics(base);
+    assert.ok(m('cohort_stream_revoked_total') >= 2, `stream${i}: revoked_total ${m('cohort_stream_revoked_total')}`);
+    assert.ok(m('cohort_stream_acl_notices_total') >= 2, `stream${i}: acl_notices_total`);
+    assert.ok(m('cohort_stream_acl_checks_total') >= 1, `stream${i}: acl_checks_total`);
+  }
   for (const o of conns) (o.s || o.w).close();
 });
 
