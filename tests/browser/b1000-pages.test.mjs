@@ -172,6 +172,13 @@ test('IDE: the tree shows files; a rename in one context appears live in the oth
   await alice.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
   await waitFor(async () => (await teacher.locator('.tree li[data-path="README.md"]').count()) === 0, { what: 'delete seen live' });
   await shot(teacher, 'ide-teacher');
+  // The download links answer archives (with the page's session cookie).
+  for (const [name, magic] of [['Download .zip', 'PK'], ['Download .tar.gz', '\x1f\x8b']]) {
+    const href = await teacher.getByRole('link', { name }).getAttribute('href');
+    const r = await teacher.request.get(`${c.url}${href}`);
+    assert.equal(r.status(), 200, name);
+    assert.equal((await r.body()).subarray(0, 2).toString('latin1'), magic, name);
+  }
   await teacher.setViewportSize({ width: 390, height: 844 });
   await shot(teacher, 'ide-narrow');
   await teacher.setViewportSize({ width: 1280, height: 800 });
