@@ -74,7 +74,7 @@ test('share: alice grants bob write in the share dialog; bob\'s page gains the p
   await dlg.getByText('Saved for Bob.').waitFor();
   await shot(alice, 'share-dialog');
   await dlg.getByRole('button', { name: 'Close' }).click();
-  await alice.getByRole('list', { name: 'Who can open this project' }).getByText('Bob', { exact: true }).waitFor();
+  await alice.getByRole('list', { name: 'Who can open my project' }).getByText('Bob', { exact: true }).waitFor();
 
   // Live: bob's list gains Alice's project without a reload.
   await bobList.getByRole('link', { name: 'Alice' }).click();

@@ -186,7 +186,7 @@ export async function idePage(main: HTMLElement, params: Record<string, string>)
 
   // Who can open what.
   const canOpen = h('ul', { class: 'people', 'aria-label': 'Projects I can open' });
-  const canOpenMine = h('ul', { class: 'people', 'aria-label': 'Who can open this project' });
+  const canOpenMine = h('ul', { class: 'people', 'aria-label': 'Who can open my project' });
   let myParticipant = 0;
   const entryLine = (a: AccessEntry, link: boolean): HTMLElement => h('li', { 'data-participant': a.participant_id },
     link && a.project_id !== null
@@ -306,7 +306,7 @@ export async function idePage(main: HTMLElement, params: Record<string, string>)
     h('label', { for: 'follow-select', class: 'follow' }, 'Follow '), followSelect);
   const people = h('aside', { class: 'side', 'aria-label': 'Projects and access' },
     h('h2', null, 'Projects I can open'), canOpen,
-    h('h2', null, isMine ? 'Who can open mine' : 'Who can open this'), canOpenMine);
+    h('h2', null, 'Who can open my project'), canOpenMine);
   const workspace = h('div', { class: 'ide' }, tree.dom,
     h('section', { class: 'editor-area', 'aria-label': 'Editor' }, tabList, panel, statusLine), people);
   main.classList.add('wide');
