@@ -186,8 +186,10 @@ test('follow mode: the teacher follows Alice into another file and sees her curs
 test('a cohort-stream restart while typing: the indicator leaves live, nothing typed is lost, pages catch up', async () => {
   const { teacher, alice } = pages;
   await caretAtLineEnd(alice, 2);
-  const sawNotLive = alice.waitForFunction(() => document.querySelector('[data-testid=indicator]')?.getAttribute('data-state') !== 'live',
-    null, { timeout: 15000, polling: 20 });
+  const sawNotLive = alice.waitForFunction(() => {
+    const s = document.querySelector('[data-testid=indicator]')?.getAttribute('data-state');
+    return s !== 'live' && s;
+  }, null, { timeout: 15000, polling: 20 });
   const typing = (async () => {
     for (let k = 0; k < 20; k++) {
       await alice.keyboard.type('W', { delay: 0 });
@@ -195,7 +197,7 @@ test('a cohort-stream restart while typing: the indicator leaves live, nothing t
     }
   })();
   await c.restartStreamer(0);
-  await sawNotLive;
+  assert.equal(await (await sawNotLive).jsonValue(), 'reconnecting');
   await typing;
   await alice.getByTestId('indicator').and(alice.locator('[data-state=live]')).waitFor({ timeout: 15000 });
   const text = await converged([teacher, alice, pages.bob], 'after the restart');
