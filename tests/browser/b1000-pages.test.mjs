@@ -229,9 +229,19 @@ test('course roster: a student who opens a lesson\'s IDE shows as online in that
   // Give the course page's event stream a moment to be established.
   await teacher.waitForTimeout(1000);
   const carol = await signedInPage(browser, c, 'carol');
+  const ctok = await token(c, 'carol');
+  const cproj = (await apiAs(c, ctok, 'GET', `/lessons/${seed.lessons[0].id}/project`)).json().project.id;
+  assert.equal((await apiAs(c, ctok, 'PUT', `/projects/${cproj}/file?path=lab.c`, 'int x;\n')).status, 201);
   await carol.goto(`${c.url}/lessons/${seed.lessons[0].id}`);
   await row.and(teacher.locator('[data-online=true]')).waitFor();
   await row.locator('.where', { hasText: 'Hello, world' }).waitFor();
+  // The file she opens is where she is (PUT .../presence, a `moved` event).
+  await carol.getByRole('button', { name: 'Open lab.c' }).click();
+  await row.locator('.where', { hasText: 'Hello, world · lab.c' }).waitFor();
+  // A course page opened now knows it from the roster call.
+  await teacher.reload();
+  await row.and(teacher.locator('[data-online=true]')).waitFor();
+  await row.locator('.where', { hasText: 'lab.c' }).waitFor();
   await shot(teacher, 'course-presence');
   await carol.context().close();
   await row.and(teacher.locator('[data-online=false]')).waitFor({ timeout: 40000 });

@@ -8,6 +8,14 @@ import { EventStream } from '../events';
 import type { Page } from '../router';
 import type { CohortEvent, CourseWithMe, Lesson, Participant } from '../types';
 
+interface RosterEntry {
+  participant: number;
+  user: number;
+  nickname: string;
+  online: boolean;
+  sessions: Record<string, { project?: number; file?: string; at?: number }>;
+}
+
 interface PresenceData {
   user: number;
   login: string | null;
@@ -154,12 +162,33 @@ export async function coursePage(main: HTMLElement, params: Record<string, strin
       replace(roster, h('li', null, notice(describe(e), 'error')));
     }
   };
+  /** The lessons' rosters (GET .../presence): who is online now, and where. */
+  const loadPresence = async (): Promise<void> => {
+    await Promise.all(lessons.slice(0, 16).map(async (l) => {
+      try {
+        const r = await api<{ participants: RosterEntry[] }>('GET', `/lessons/${l.id}/presence`);
+        for (const p of r.participants) {
+          const where = online.get(p.nickname) ?? new Map<number, PresenceData>();
+          if (p.online) {
+            const s = Object.entries(p.sessions ?? {}).sort((a, b) => (b[1].at ?? 0) - (a[1].at ?? 0))[0];
+            where.set(l.id, { user: p.user, login: null, name: p.nickname, state: 'online', client: s?.[0] ?? null,
+              project: s?.[1].project || null, file: s?.[1].file || null });
+          } else {
+            where.delete(l.id);
+          }
+          online.set(p.nickname, where);
+        }
+      } catch { /* a server without the roster call: events only */ }
+    }));
+    renderRoster();
+  };
   const onPresence = (ev: CohortEvent): void => {
     const d = ev.data as PresenceData;
     const lid = Number(ev.stream.split(':')[1]);
     const key = d.name ?? d.login ?? String(d.user);
     const where = online.get(key) ?? new Map<number, PresenceData>();
     if (d.state === 'offline') where.delete(lid);
+    else if (d.state === 'online' && where.get(lid)?.file && !d.file) { /* keep the known place */ }
     else where.set(lid, d);
     online.set(key, where);
     renderRoster();
@@ -202,10 +231,12 @@ export async function coursePage(main: HTMLElement, params: Record<string, strin
   }
 
   main.append(h('section', { 'aria-labelledby': 'roster-h' }, h('h2', { id: 'roster-h' }, 'Roster'),
-    h('p', { class: 'muted' }, 'Green: online in a lesson, as seen since this page opened (the server has no roster call yet).'), roster));
+    h('p', { class: 'muted' }, 'Green: online, with the lesson and file they are in.'), roster));
   await Promise.all([loadLessons(), loadRoster()]);
   // The lessons' streams carry presence events (at most 16 streams per connection).
   const stream = lessons.length ? new EventStream(lessons.slice(0, 16).map((l) => `lesson:${l.id}`)) : null;
   stream?.on('presence', onPresence);
+  stream?.onResync(() => void loadPresence());
+  await loadPresence();
   return { dispose: () => stream?.close() };
 }

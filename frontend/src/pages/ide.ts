@@ -69,8 +69,23 @@ export async function idePage(main: HTMLElement, params: Record<string, string>)
   const tabs: Tab[] = [];
   let active: Tab | null = null;
   // presence=: this page makes its user "online" in the lesson (and follows the lesson's stream).
+  const presenceClient = newClientID();
   const stream = new EventStream([`project:${project.id}`, ...(user ? [`user:${user.id}`] : [])],
-    { presence: String(project.lesson_id), client: newClientID() });
+    { presence: String(project.lesson_id), client: presenceClient });
+  // Tell the lesson which file this page shows (PUT .../presence; needs the live connection above).
+  let placeSent = '';
+  const reportPlace = async (): Promise<void> => {
+    const file = active?.path;
+    const key = `${project.id}|${file ?? ''}`;
+    if (stream.state !== 'live' || key === placeSent) return;
+    placeSent = key;
+    try {
+      await api('PUT', `/lessons/${project.lesson_id}/presence`, { body: { client: presenceClient, project: project.id, ...(file ? { file } : {}) } });
+    } catch {
+      placeSent = ''; // retried on the next change or reconnect
+    }
+  };
+  stream.onState((s) => { if (s === 'live') { placeSent = ''; void reportPlace(); } });
   const updateIndicator = (): void => {
     const unsent = tabs.reduce((n, t) => n + t.editor.unsent(), 0);
     const retrying = tabs.some((t) => t.editor.status === 'retrying');
@@ -92,6 +107,7 @@ export async function idePage(main: HTMLElement, params: Record<string, string>)
 
   const activate = (t: Tab | null): void => {
     active = t;
+    void reportPlace();
     for (const x of tabs) {
       x.button.setAttribute('aria-selected', String(x === t));
       x.button.tabIndex = x === t ? 0 : -1;
