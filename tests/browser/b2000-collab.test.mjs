@@ -168,7 +168,12 @@ test('remote cursors appear with their users\' names', async () => {
 test('follow mode: the teacher follows Alice into another file and sees her cursor', async () => {
   const { teacher, alice } = pages;
   const PY = 'notes/plan.py';
+  // From the teacher's own project: following Alice goes to her project and the file she is in.
+  await teacher.goto(`${c.url}/lessons/${seed.lessons[0].id}`);
+  await teacher.getByRole('heading', { name: /my project/ }).waitFor();
   await teacher.getByLabel('Follow').selectOption({ label: 'Alice' });
+  await teacher.waitForURL(`${c.url}/projects/${project}?follow=*`);
+  await teacher.locator(`.tab[data-path="${FILE}"][aria-selected=true]`).waitFor();
   await alice.getByRole('button', { name: `Open ${PY}` }).click();
   await alice.locator('.cm-content').getByText('steps').first().waitFor();
   await alice.locator('.cm-content .cm-line').nth(1).click();

@@ -8,7 +8,7 @@ import { h, notice, replace } from '../dom';
 import { EventStream, type StreamState } from '../events';
 import { title } from '../layout';
 import { me } from '../session';
-import type { Page } from '../router';
+import { navigate, type Page } from '../router';
 import type { AccessEntry, AccessListing, CohortEvent, FileEventData, ProjectWithAccess } from '../types';
 import { CollabEditor, newClientID, projectTarget, type CursorData } from '../editor/collab';
 import { remoteCursorNames } from '../editor/cursors';
@@ -40,7 +40,7 @@ declare global {
   }
 }
 
-export async function idePage(main: HTMLElement, params: Record<string, string>): Promise<Page | void> {
+export async function idePage(main: HTMLElement, params: Record<string, string>, query: URLSearchParams): Promise<Page | void> {
   let pw: ProjectWithAccess;
   try {
     pw = params.lesson
@@ -179,14 +179,35 @@ export async function idePage(main: HTMLElement, params: Record<string, string>)
   });
 
   // Follow mode: switch to the file the followed user's cursor is in and keep it in view.
-  let following: number | null = null;
+  let following: number | null = query.get('follow') ? Number(query.get('follow')) : null;
+  /** Goes where the followed user is: their project (a new page, still following) and file. */
+  const goTo = (place: { project?: number | null; file?: string | null }): void => {
+    if (following === null || !place.project) return;
+    if (place.project !== project.id) {
+      navigate(`/projects/${place.project}?follow=${following}`);
+      return;
+    }
+    if (place.file && tree.entry(place.file)) openFile(place.file, false);
+  };
+  /** The followed user's newest place from the lesson's roster. */
+  const findFollowed = async (): Promise<void> => {
+    if (following === null) return;
+    try {
+      const r = await api<{ participants: { user: number; online: boolean; sessions: Record<string, { project?: number; file?: string; at?: number }> }[] }>(
+        'GET', `/lessons/${project.lesson_id}/presence`);
+      const p = r.participants.find((x) => x.user === following);
+      const s = p && p.online ? Object.values(p.sessions ?? {}).sort((a, b) => (b.at ?? 0) - (a.at ?? 0))[0] : undefined;
+      if (s) goTo(s);
+    } catch { /* the cursor events still lead */ }
+  };
   const followSelect = h('select', { id: 'follow-select' }, h('option', { value: '' }, 'nobody'));
   followSelect.addEventListener('change', () => {
     following = followSelect.value ? Number(followSelect.value) : null;
     if (following !== null) {
       const name = followSelect.selectedOptions[0]?.textContent ?? '';
-      say(`Following ${name}: the editor goes where their cursor goes.`);
+      say(`Following ${name}: the editor goes where they go.`);
       for (const t of tabs) if (t.editor.reveal(String(following))) { activate(t); break; }
+      void findFollowed();
     }
   });
   const fillFollow = (people: { user_id: number; nickname: string }[]): void => {
@@ -296,6 +317,10 @@ export async function idePage(main: HTMLElement, params: Record<string, string>)
       editorFor(d.path)?.resync();
     }
   });
+  stream.on('presence', (ev: CohortEvent) => {
+    const d = ev.data as { user: number; state: string; project: number | null; file: string | null };
+    if (following !== null && d.user === following && d.state !== 'offline') goTo(d);
+  });
   stream.on('grant', (ev: CohortEvent) => {
     void loadAccess();
     const d = ev.data as { project_id?: number; grantee?: { user_id?: number } };
@@ -344,6 +369,10 @@ export async function idePage(main: HTMLElement, params: Record<string, string>)
   window.addEventListener('beforeunload', onBeforeUnload);
 
   await Promise.all([tree.refresh(), loadAccess()]);
+  if (following !== null) {
+    say('Following: the editor goes where they go.');
+    void findFollowed();
+  }
   return {
     dispose: () => {
       stream.close();
