@@ -165,7 +165,7 @@ test('remote cursors appear with their users\' names', async () => {
   await shot(alice, 'ide-cursors');
 });
 
-test('follow mode: the teacher follows Alice into another file and sees her cursor', async () => {
+test('follow mode: the teacher follows Alice into her project and from file to file, with her cursor', async () => {
   const { teacher, alice } = pages;
   const PY = 'notes/plan.py';
   // From the teacher's own project: following Alice goes to her project and the file she is in.
@@ -188,7 +188,7 @@ test('follow mode: the teacher follows Alice into another file and sees her curs
   await teacher.getByLabel('Follow').selectOption({ label: 'nobody' });
 });
 
-test('a cohort-stream restart while typing: the indicator leaves live, nothing typed is lost, pages catch up', async () => {
+test('a cohort-stream restart while typing: the indicator reads reconnecting, nothing typed is lost, pages catch up', async () => {
   const { teacher, alice } = pages;
   await caretAtLineEnd(alice, 2);
   const sawNotLive = alice.waitForFunction(() => {
