@@ -11,7 +11,7 @@
 /* Every status cohort-api answers with has a slot; err.h's statuses are
  * all here (a unit test checks), the last slot counts anything else. */
 static const int statuses[] = { 200, 201, 202, 204, 304, 400, 401, 403, 404, 405, 406,
-				409, 412, 413, 415, 422, 428, 429, 500, 502, 503, 504 };
+				409, 410, 412, 413, 415, 422, 428, 429, 500, 502, 503, 504 };
 #define NSTATUS (sizeof(statuses) / sizeof(statuses[0]) + 1)
 
 /* Histogram bucket bounds in microseconds; long-poll requests wait up to a minute. */
@@ -59,7 +59,7 @@ static size_t status_slot(int status)
 const char *metrics_status_label(int status)
 {
 	static const char *const labels[] = { "200", "201", "202", "204", "304", "400", "401",
-					      "403", "404", "405", "406", "409", "412", "413",
+					      "403", "404", "405", "406", "409", "410", "412", "413",
 					      "415", "422", "428", "429", "500", "502", "503", "504", "other" };
 	_Static_assert(sizeof(labels) / sizeof(labels[0]) == NSTATUS, "one label per status slot");
 

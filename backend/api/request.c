@@ -415,7 +415,7 @@ const char *http_reason(int status)
 		{ 200, "OK" }, { 201, "Created" }, { 202, "Accepted" }, { 204, "No Content" },
 		{ 304, "Not Modified" }, { 400, "Bad Request" }, { 401, "Unauthorized" },
 		{ 403, "Forbidden" }, { 404, "Not Found" }, { 405, "Method Not Allowed" },
-		{ 406, "Not Acceptable" }, { 409, "Conflict" }, { 412, "Precondition Failed" },
+		{ 406, "Not Acceptable" }, { 409, "Conflict" }, { 410, "Gone" }, { 412, "Precondition Failed" },
 		{ 413, "Content Too Large" }, { 428, "Precondition Required" }, { 415, "Unsupported Media Type" },
 		{ 422, "Unprocessable Content" }, { 429, "Too Many Requests" },
 		{ 500, "Internal Server Error" }, { 502, "Bad Gateway" },

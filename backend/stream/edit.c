@@ -336,6 +336,7 @@ static void work_cb(uv_work_t *w)
 	ws.actor_user = who.login;
 	ws.ts_recv = j->recv_us;
 	ws.events_maxlen = cfg->events_maxlen;
+	ws.log_max = cfg->collab_log_max;
 	err = push ? run_push(j, &ws, detail) : run_cursor(j, s, &who, &p, &ws, detail);
 	if (err && !detail[0] && ws.reason)
 		snprintf(detail, sizeof(detail), "%s", ws.reason);
