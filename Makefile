@@ -187,8 +187,11 @@ $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $(FUZZ_CORE)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -pthread -o $@ $^ $(LIBS)
 
+# fuzz_wsmsg reads WebSocket messages with the streamer's own parser.
+$(FUZZ_DIR)/fuzz_wsmsg: $(FUZZ_DIR)/obj/backend/stream/wsmsg.o
+
 # Keep the targets' objects (make would delete them as intermediates).
-.SECONDARY: $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/obj/tests/fuzz/%.o,$(FUZZ_SRC))
+.SECONDARY: $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/obj/tests/fuzz/%.o,$(FUZZ_SRC)) $(FUZZ_DIR)/obj/backend/stream/wsmsg.o
 
 fuzz-smoke: fuzz
 	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/smoke.sh $(FUZZ_BINS)

@@ -403,6 +403,16 @@ static int parse_updates(struct json_object *arr, struct pending **out, size_t *
 	return 0;
 }
 
+int collab_updates_check(struct json_object *updates, size_t *n, char *err, size_t errlen)
+{
+	struct pending *p;
+	int rc = parse_updates(updates, &p, n, err, errlen);
+
+	if (!rc)
+		pending_free(p, *n);
+	return rc;
+}
+
 /* Rebases q[0..*nq) (based on version V = d->first - 1 + start) over the
  * entries of d from index start on, one at a time. */
 static int rebase(const struct ws_doc *d, size_t start, struct pending *q, size_t *nq,

@@ -57,6 +57,13 @@ void collab_cache_clear(void);
 /* True for a valid client id: 1..64 of [A-Za-z0-9_-], not "rest". */
 bool collab_client_ok(const char *s, size_t len);
 
+/* Checks a pushed "updates" array the way collab_push does before it reads
+ * the file: 1..COLLAB_MAX_UPDATES objects, each with a valid clientID and
+ * changes that parse and apply to what the update before produced. *n gets
+ * the count. Touches nothing; COHORT_E_FIELD, COHORT_E_RANGE, COHORT_E_LIMIT
+ * or COHORT_E_NOMEM with err set. */
+int collab_updates_check(struct json_object *updates, size_t *n, char *err, size_t errlen);
+
 /* Pushes updates (the parsed "updates" array) based on version. */
 int collab_push(struct workspace *ws, const char *path, long long version,
 		struct json_object *updates, struct collab_push_result *out, char *err, size_t errlen);

@@ -64,6 +64,35 @@ static bool is_hex(unsigned char c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+static unsigned hex_value(unsigned char c)
+{
+	if (c <= '9')
+		return c - '0';
+	return (c | 0x20u) - 'a' + 10;
+}
+
+/* The four hex digits after "\u" (s->p just past the 'u'), or -1. */
+static long scan_u_escape(struct scan *s)
+{
+	unsigned v = 0;
+
+	if (s->end - s->p < 4)
+		return -1;
+	for (int i = 0; i < 4; i++) {
+		if (!is_hex(s->p[i]))
+			return -1;
+		v = v << 4 | hex_value(s->p[i]);
+	}
+	s->p += 4;
+	return (long)v;
+}
+
+/*
+ * An escaped surrogate must be a high one (D800-DBFF) directly followed by an
+ * escaped low one (DC00-DFFF): RFC 8259 lets a lone one through the grammar,
+ * but it names no character and json-c would quietly turn it into U+FFFD, so
+ * an edit of a lone surrogate would be stored as something else. Refused.
+ */
 static bool scan_string(struct scan *s)
 {
 	s->p++; /* the opening quote */
@@ -80,10 +109,18 @@ static bool scan_string(struct scan *s)
 			return false;
 		c = *s->p++;
 		if (c == 'u') {
-			if (s->end - s->p < 4 || !is_hex(s->p[0]) || !is_hex(s->p[1]) || !is_hex(s->p[2]) ||
-			    !is_hex(s->p[3]))
+			long u = scan_u_escape(s);
+
+			if (u < 0 || (u >= 0xDC00 && u <= 0xDFFF))
 				return false;
-			s->p += 4;
+			if (u >= 0xD800 && u <= 0xDBFF) {
+				if (s->end - s->p < 2 || s->p[0] != '\\' || s->p[1] != 'u')
+					return false;
+				s->p += 2;
+				u = scan_u_escape(s);
+				if (u < 0xDC00 || u > 0xDFFF)
+					return false;
+			}
 		} else if (c == '\0' || !strchr("\"\\/bfnrt", c)) {
 			return false;
 		}

@@ -170,7 +170,10 @@ test('follow mode: the teacher follows Alice into her project and from file to f
   const PY = 'notes/plan.py';
   // From the teacher's own project: following Alice goes to her project and the file she is in.
   await teacher.goto(`${c.url}/lessons/${seed.lessons[0].id}`);
-  await teacher.getByRole('heading', { name: /my project/ }).waitFor();
+  // The page's title reads "<lesson> — my project" once the access listing is in,
+  // which also fills the Follow list (the side heading "Who can open my project" is
+  // there from the start, so the level matters).
+  await teacher.getByRole('heading', { level: 1, name: /— my project$/ }).waitFor();
   await teacher.getByLabel('Follow').selectOption({ label: 'Alice' });
   await teacher.waitForURL(`${c.url}/projects/${project}?follow=*`);
   await teacher.locator(`.tab[data-path="${FILE}"][aria-selected=true]`).waitFor();

@@ -189,3 +189,25 @@ write("changeset", {
     "empty": "[]",
     "not_array": '{"changes":[1]}',
 })
+
+# fuzz_wsmsg: one WebSocket client message (stream/wsmsg.c), pushes checked
+# further by collab_updates_check.
+write("wsmsg", {
+    "push": '{"type":"push","id":1,"project":7,"path":"src/a.py","version":3,'
+            '"updates":[{"clientID":"c1","changes":[2,[0,"x"],1]},{"clientID":"c1","changes":[4,[1]]}]}',
+    "push_astral": '{"type":"push","id":"p-1","project":7,"path":"a.txt","version":0,'
+                   '"updates":[{"clientID":"c","changes":[[0,"\\ud83d\\ude00"]]}]}'.encode(),
+    "push_chain_broken": '{"type":"push","id":2,"project":7,"path":"a","version":1,'
+                         '"updates":[{"clientID":"c","changes":[1]},{"clientID":"c","changes":[5]}]}',
+    "push_lone_surrogate": '{"type":"push","id":3,"project":7,"path":"a","version":1,'
+                           '"updates":[{"clientID":"c","changes":[[0,"\\ud83d"]]}]}',
+    "push_bad_path": '{"type":"push","id":4,"project":7,"path":"../etc/passwd","version":1,"updates":[]}',
+    "cursor": '{"type":"cursor","project":7,"path":"src/a.py","version":3,"ranges":[{"anchor":1,"head":2}],'
+              '"main":0,"clientID":"c1"}',
+    "subscribe": '{"type":"subscribe","streams":["project:7","user:3"],"after":"project:7=1-0"}',
+    "watch": '{"type":"watch","streams":["project:8"]}',
+    "presence": '{"type":"presence","lesson":3,"client":"t1","project":7,"file":"src/a.py"}',
+    "ping": '{"type":"ping"}',
+    "unknown": '{"type":"shout"}',
+    "not_object": '[{"type":"ping"}]',
+})

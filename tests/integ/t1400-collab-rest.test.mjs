@@ -190,6 +190,11 @@ test('bad pushes are refused and change nothing', async () => {
   }
   let r = await api(c, 'POST', `${base}/doc/updates?path=b.txt`, { token: owner.token, body: '{"version":1,' });
   expectProblem(assert, r, 400, 'malformed_json');
+  // An escaped lone surrogate names no character: refused, not stored as U+FFFD.
+  for (const esc of ['\\ud83d', '\\ude00', '\\ude00\\ud83d']) {
+    r = await api(c, 'POST', `${base}/doc/updates?path=b.txt`, { token: owner.token, body: `{"version":1,"updates":[{"clientID":"x","changes":[4,[0,"${esc}"]]}]}` });
+    expectProblem(assert, r, 400, 'malformed_json', esc);
+  }
   r = await api(c, 'POST', `${base}/doc/updates?path=b.txt`, { token: owner.token, body: Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]), headers: { 'Content-Type': 'application/json' } });
   expectProblem(assert, r, 400, 'invalid_utf8');
   r = await push('b.txt', 1, [{ clientID: 'ro', changes: [4, [0, '!']] }], reader);

@@ -118,6 +118,18 @@ static const struct parse_row parse_rows[] = {
 	BAD("{\"a\":\"\\x41\"}"),
 	BAD("{\"a\":\"\\u12\"}"),
 	BAD("{\"a\":\"\\u12G4\"}"),
+
+	/* Escaped surrogates: only a high one followed by a low one names a character. */
+	BAD("{\"a\":\"\\ud83d\"}"),
+	BAD("{\"a\":\"\\ude00\"}"),
+	BAD("{\"a\":\"\\ude00\\ud83d\"}"),
+	BAD("{\"a\":\"\\ud83dx\"}"),
+	BAD("{\"a\":\"\\ud83d\\n\"}"),
+	BAD("{\"a\":\"\\ud83d\\ud83d\"}"),
+	BAD("{\"a\":\"\\ud83d\\u0041\"}"),
+	BAD("{\"a\":\"\\ud83d\\u"),
+	BAD("{\"\\udfff\":1}"),
+	OK("{\"a\":\"\\udbff\\udfff\\ud800\\udc00x\"}"),
 	BAD("{\"a\":\"\\U0041\"}"),
 	BAD("{\"a\":\"\\'\"}"),
 	BAD("{\"a\":\"\\\0\"}"),
