@@ -223,6 +223,14 @@ export class CollabEditor {
     this.status = this.host.canWrite() && !this.readonlyReason ? 'synced' : 'readonly';
     for (const [v] of this.received) if (v <= doc.version) this.received.delete(v);
     for (const c of doc.cursors ?? []) this.showCursor(c, true);
+    // Live cursors that came while loading are newer than the stored ones; one from
+    // before this version is placed as a stored one is (clamped, not mapped).
+    for (const [key, c] of [...this.pendingCursors]) {
+      if (c.version <= doc.version) {
+        this.pendingCursors.delete(key);
+        this.showCursor(c, true);
+      }
+    }
     this.drain();
     this.host.changed();
   }
@@ -492,9 +500,15 @@ export class CollabEditor {
 
   /** A `cursor` event (or a stored cursor from GET .../doc). */
   showCursor(c: CursorData, stored: boolean): void {
-    if (!this.loaded || this.disposed) return;
-    if (c.clientID === getClientID(this.view.state)) return;
+    if (this.disposed) return;
     const key = String(c.user ?? c.member ?? c.clientID);
+    if (!this.loaded) {
+      // Arrived while the document is loading: kept (the newest per user) and shown
+      // once it is in, since the stored cursors in the answer may be older.
+      if (!stored) this.pendingCursors.set(key, c);
+      return;
+    }
+    if (c.clientID === getClientID(this.view.state)) return;
     const synced = getSyncedVersion(this.view.state);
     if (c.version > synced) {
       this.pendingCursors.set(key, c);

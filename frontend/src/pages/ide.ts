@@ -73,16 +73,29 @@ export async function idePage(main: HTMLElement, params: Record<string, string>,
   const stream = new EventStream([`project:${project.id}`, ...(user ? [`user:${user.id}`] : [])],
     { presence: String(project.lesson_id), client: presenceClient });
   // Tell the lesson which file this page shows (PUT .../presence; needs the live connection above).
+  // One report in flight at a time, and the newest place is the last one sent: two
+  // PUTs in flight at once may be served in either order, and the lesson (and
+  // anyone following this user) would be left with the older file.
   let placeSent = '';
+  let placeBusy = false;
   const reportPlace = async (): Promise<void> => {
-    const file = active?.path;
-    const key = `${project.id}|${file ?? ''}`;
-    if (stream.state !== 'live' || key === placeSent) return;
-    placeSent = key;
+    if (placeBusy) return; // the loop below sends the newest place when its PUT is done
+    placeBusy = true;
     try {
-      await api('PUT', `/lessons/${project.lesson_id}/presence`, { body: { client: presenceClient, project: project.id, ...(file ? { file } : {}) } });
-    } catch {
-      placeSent = ''; // retried on the next change or reconnect
+      for (;;) {
+        const file = active?.path;
+        const key = `${project.id}|${file ?? ''}`;
+        if (stream.state !== 'live' || key === placeSent) return;
+        placeSent = key;
+        try {
+          await api('PUT', `/lessons/${project.lesson_id}/presence`, { body: { client: presenceClient, project: project.id, ...(file ? { file } : {}) } });
+        } catch {
+          placeSent = ''; // retried on the next change or reconnect
+          return;
+        }
+      }
+    } finally {
+      placeBusy = false;
     }
   };
   stream.onState((s) => { if (s === 'live') { placeSent = ''; void reportPlace(); } });
