@@ -113,7 +113,7 @@ wait_until Redis 10 redis-cli -p "$COHORT_REDIS_PORT" ping
 
 "$BIN/cohort" migrate >/dev/null
 "$BIN/cohort" init-secret >/dev/null
-DEMO=$("$BIN/cohort" seed-demo)
+DEMO=$("$BIN/cohort" seed-demo --templates)
 
 rm -f "$COHORT_API_LISTEN"
 start api "$VAR/log/api.log" "$BIN/cohort-api"

@@ -8,13 +8,23 @@
  *
  * Join codes are stored hashed, so a later run cannot show the code: it
  * reports null and says how to make a new one.
+ *
+ * --templates gives each demo lesson that has none a small starter template
+ * (make run asks for it; the tests do not, so their projects start empty).
+ * The archive is built here with the project's own writer and stored with
+ * template_store, exactly as an upload is, so students get the files on
+ * their first access. Running it again only fills lessons still without one.
  */
 #include "cli/cmd_demo.h"
 #include "cli/cli.h"
 #include "core/render.h"
+#include "core/archive.h"
 #include "core/course.h"
 #include "core/err.h"
 #include "core/lesson.h"
+#include "core/objects.h"
+#include "core/strbuf.h"
+#include "core/template.h"
 #include "core/user.h"
 
 #include <string.h>
@@ -39,6 +49,26 @@ static const struct demo_user {
 static const char *const demo_lessons[] = { "Hello, world", "Pointers" };
 
 #define NLESSONS (sizeof(demo_lessons) / sizeof(demo_lessons[0]))
+
+/* The starter files of each demo lesson, by lesson index; data NULL is a
+ * directory (kept although empty). */
+static const struct demo_file {
+	size_t lesson;
+	const char *path;
+	const char *data;
+} demo_files[] = {
+	{ 0, "README.md", "# Hello, world\n\nMake `src/hello.c` greet you by name, then build it with `make`.\n" },
+	{ 0, "Makefile", "CFLAGS = -std=c11 -Wall -Wextra\n\nhello: src/hello.c\n\t$(CC) $(CFLAGS) -o $@ $<\n" },
+	{ 0, "src/hello.c",
+	  "#include <stdio.h>\n\nint main(void)\n{\n    printf(\"hello, world\\n\");\n    return 0;\n}\n" },
+	{ 0, "notes", NULL },
+	{ 1, "README.md", "# Pointers\n\nFinish `swap` in `src/swap.c` so that the two numbers trade places.\n" },
+	{ 1, "src/swap.c",
+	  "#include <stdio.h>\n\nstatic void swap(int *a, int *b)\n{\n    /* your code here */\n}\n\n"
+	  "int main(void)\n{\n    int x = 1, y = 2;\n\n    swap(&x, &y);\n    printf(\"%d %d\\n\", x, y);\n"
+	  "    return 0;\n}\n" },
+	{ 1, "tests/expected.txt", "2 1\n" },
+};
 
 struct demo {
 	struct user users[NUSERS];
@@ -155,6 +185,65 @@ static int find(struct cli *c, struct demo *d)
 	return CLI_OK;
 }
 
+static int append_archive(void *ctx, const void *data, size_t len)
+{
+	return strbuf_add(ctx, data, len);
+}
+
+/* The tar.gz of lesson i's starter files into out. */
+static int demo_archive(size_t lesson, struct strbuf *out)
+{
+	struct arch_writer *w = NULL;
+	int err = arch_writer_new(ARCH_TAR_GZ, append_archive, out, &w);
+
+	for (size_t i = 0; !err && i < sizeof(demo_files) / sizeof(demo_files[0]); i++) {
+		const struct demo_file *f = &demo_files[i];
+
+		if (f->lesson != lesson)
+			continue;
+		err = arch_writer_add(w, f->path, f->data ? ARCH_FILE : ARCH_DIR, f->data,
+				      f->data ? strlen(f->data) : 0);
+	}
+	if (!err)
+		err = arch_writer_finish(w);
+	arch_writer_free(w);
+	return err;
+}
+
+/* Stores a starter template for every demo lesson that has none. */
+static int add_templates(struct cli *c, struct demo *d)
+{
+	struct template_limits lim;
+	struct objects *o = NULL;
+	struct strbuf sb = STRBUF_INIT;
+	int rc = CLI_OK, err;
+
+	template_limits_from_config(&c->cfg, &lim);
+	err = objects_open(c->cfg.objects_url, &o);
+	if (err)
+		return cli_fail(c, err, "cannot open the object store %s", c->cfg.objects_url);
+	for (size_t i = 0; i < d->nlessons && i < NLESSONS; i++) {
+		struct template_info t;
+		char why[300] = "";
+
+		if (d->lessons[i].template_ref[0])
+			continue;
+		strbuf_reset(&sb);
+		err = demo_archive(i, &sb);
+		if (!err)
+			err = template_store(c->db, o, d->lessons[i].id, sb.buf, sb.len, &lim, &t, why, sizeof(why));
+		if (err) {
+			rc = cli_fail(c, err, "cannot store the template of lesson '%s': %s", d->lessons[i].name,
+				      why[0] ? why : cli_why(c, err));
+			break;
+		}
+		memcpy(d->lessons[i].template_ref, t.ref, sizeof(t.ref));
+	}
+	strbuf_release(&sb);
+	objects_free(o);
+	return rc;
+}
+
 static void report(struct cli *c, const struct demo *d, bool created)
 {
 	struct jsonw *w = &c->out;
@@ -192,6 +281,10 @@ static void report(struct cli *c, const struct demo *d, bool created)
 		jsonw_obj(w, NULL);
 		jsonw_int(w, "id", d->lessons[i].id);
 		jsonw_str(w, "name", d->lessons[i].name);
+		if (d->lessons[i].template_ref[0])
+			jsonw_str(w, "template", d->lessons[i].template_ref);
+		else
+			jsonw_null(w, "template");
 		jsonw_end(w);
 	}
 	jsonw_end(w);
@@ -202,16 +295,20 @@ int cmd_seed_demo(struct cli *c, int argc, char **argv)
 {
 	struct demo d;
 	struct user admin;
+	bool templates = false;
+	const struct cli_opt opts[] = { { "templates", NULL, &templates } };
 	int rc, err;
 
 	memset(&d, 0, sizeof(d));
-	rc = cli_args(c, argc, argv, NULL, 0, NULL, 0, 0);
+	rc = cli_args(c, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), NULL, 0, 0);
 	if (rc)
 		return rc;
 	err = user_get_by_login(c->db, "admin", &admin, NULL, NULL);
 	if (err && err != COHORT_E_NOTFOUND)
 		return cli_fail(c, err, "cannot read user 'admin': %s", cli_why(c, err));
 	rc = err ? create(c, &d) : find(c, &d);
+	if (!rc && templates)
+		rc = add_templates(c, &d);
 	if (rc)
 		return rc;
 	report(c, &d, err != 0);

@@ -51,8 +51,8 @@ static const struct command commands[] = {
 	  "create auth.secret_file (the HS256 token secret) if it is missing" },
 	{ "migrate", cmd_migrate, NEED_CONFIG | NEED_DB_ANY | PRINTS_JSON, "",
 	  "apply the SQL migrations the database lacks (refuses a newer database)" },
-	{ "seed-demo", cmd_seed_demo, PEOPLE, "",
-	  "create the demo teacher, students, course and lessons (once; demo passwords)" },
+	{ "seed-demo", cmd_seed_demo, PEOPLE, "[--templates]",
+	  "create the demo teacher, students, course and lessons (once; demo passwords); --templates: a starter template for each demo lesson without one" },
 
 	{ "user-create", cmd_user_create, PEOPLE, "<login> <display-name> [--admin] [--password-stdin]",
 	  "create a user; the password, if any, is read from standard input" },

@@ -515,3 +515,24 @@ test('first accesses racing template replacements each get one whole template', 
   const cur = (await api(c, 'GET', `/api/v1/lessons/${l}/template`, { token: teacher.token })).json().template;
   assert.deepEqual(storeKeys().filter((k) => k.includes(`lesson-${l}-`)), [cur.ref, `${cur.ref}.json`]);
 });
+
+test('seed-demo --templates: each demo lesson gets a starter template once; alice\'s first access gets its files', async () => {
+  const plain = await c.cliJson('seed-demo');
+  assert.ok(plain.lessons.length >= 2 && plain.lessons.every((l) => l.template === null), JSON.stringify(plain.lessons));
+  const d = await c.cliJson('seed-demo', '--templates');
+  assert.equal(d.created, false);
+  const refs = d.lessons.map((l) => l.template);
+  assert.ok(refs.every((r) => typeof r === 'string' && r.length > 0), JSON.stringify(d.lessons));
+  assert.deepEqual((await c.cliJson('seed-demo', '--templates')).lessons.map((l) => l.template), refs, 'a second run keeps them');
+  const alice = { token: await (async () => {
+    const r = await api(c, 'POST', '/api/v1/sessions', { body: { login: 'alice', password: 'cohort-demo' } });
+    assert.equal(r.status, 201, r.body);
+    return r.json().token;
+  })() };
+  const tree = await projectTree(alice, await firstAccess(alice, d.lessons[0].id));
+  assert.deepEqual(Object.keys(tree).sort(), ['Makefile', 'README.md', 'notes', 'src', 'src/hello.c']);
+  assert.equal(tree.notes.kind, 'dir');
+  const f = await curl(`${c.url}/api/v1/projects/${await firstAccess(alice, d.lessons[0].id)}/file?path=src/hello.c`,
+    { headers: { Authorization: `Bearer ${alice.token}` } });
+  assert.match(f.body, /printf\("hello, world\\n"\);/);
+});
