@@ -277,6 +277,18 @@ static int load(struct workspace *ws, const char *path, long long from, struct c
 	if (!(e = acquire(ws->k_content, d->fid)))
 		return COHORT_E_NOMEM;
 	*ep = e;
+	if (e->version > d->version) {
+		/* d was read before the entry's lock was taken, and another push of
+		 * this process has committed since: read again, under the lock,
+		 * rather than take it for a cache from the future and reload the
+		 * whole snapshot (and replay the log over it) for every push that
+		 * queued behind another. */
+		ws_doc_release(d);
+		if ((rc = workspace_doc_sync(ws, path, from, false, false, d)))
+			return rc;
+		if (d->fid != e->fid)
+			return COHORT_E_CONFLICT;
+	}
 	if (e->version >= 0 && e->version <= d->version && e->version >= d->first - 1)
 		return bring(e, d);
 	snap = e->version < 0 || e->version > d->version;
@@ -601,15 +613,17 @@ int collab_push(struct workspace *ws, const char *path, long long version,
 			rc = 0;
 			goto out;
 		}
-		/* Apply to the current text: this validates every position. */
+		/* Apply to the current text: this validates every position. The
+		 * first update reads the cached text itself (no copy of it first). */
 		strbuf_init(&next, STRBUF_DEFAULT_MAX);
-		rc = strbuf_add(&next, e->text.buf ? e->text.buf : "", e->text.len);
+		rc = 0;
 		len_new = e->len16;
 		for (size_t i = 0; i < nq && !rc; i++) {
 			struct strbuf tmp = STRBUF_INIT;
+			const struct strbuf *from_text = i ? &next : &e->text;
 
 			strbuf_init(&tmp, STRBUF_DEFAULT_MAX);
-			rc = cs_apply(q[i].cs, next.buf ? next.buf : "", next.len, &tmp, err, errlen);
+			rc = cs_apply(q[i].cs, from_text->buf ? from_text->buf : "", from_text->len, &tmp, err, errlen);
 			strbuf_release(&next);
 			next = tmp;
 			len_new = cs_new_len(q[i].cs);
