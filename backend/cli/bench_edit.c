@@ -1,0 +1,1129 @@
+/*
+ * bench_edit.c — `cohort-bench edit fanout|hot|size`: options, setup through
+ * the API, the writers, the subscribers' checks, the server-side check.
+ *
+ * DESIGN
+ *
+ * Writers are threads, one blocking keep-alive connection each
+ * (bench_api), so a writer is a straight-line collab client: at most one
+ * push in flight, pushed at the newest version it knows. Every insert is
+ * exactly EDIT_MARK_LEN ASCII characters and nothing else edits the files
+ * during a run, so the length of a file at version V is known without
+ * reading it: len0 + (V - v0) * EDIT_MARK_LEN. A writer can therefore make
+ * a valid insert at any version it has heard of — its own accepted pushes,
+ * any push answer of its file ("version" is the file's version after the
+ * push), or any update a subscriber of the file received — and the server
+ * rebases it over whatever was accepted since (docs/protocol.md section 9).
+ * That is what @codemirror/collab does, minus the local document.
+ *
+ * Each insert carries its own marker, "<wwwww.sssssss.tttttttttttttttt>":
+ * the writer, the writer's edit number and the wall time (CLOCK_REALTIME,
+ * µs) of the edit's first push. A subscriber reads the latency and the
+ * exactly-once check straight from the event, with no shared map. A retry
+ * (409 conflict, a lost answer) pushes the same marker again at the
+ * newest known version; when the earlier attempt was in fact accepted, the
+ * server skips the repeat because the writer's own update lies after the
+ * pushed version (the collab skip rule).
+ *
+ * Subscribers are bench_client connections with an event hook: per
+ * connection, the last version seen (versions must arrive strictly
+ * consecutive: a jump is loss, a repeat or an older one a duplicate) and
+ * the last edit number seen of each writer of its file.
+ */
+#include "cli/bench_api.h"
+#include "cli/bench_client.h"
+#include "cli/bench_edit.h"
+#include "cli/bench_edit_report.h"
+#include "cli/bench_sse.h"
+#include "cli/bench_sys.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/num.h"
+#include "core/scope.h"
+#include "core/strbuf.h"
+
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WHO "cohort-bench edit"
+#define EDIT_MAX_FILES 1000
+#define EDIT_MAX_WRITERS 2000
+#define EDIT_MAX_CONNS 20000
+#define EDIT_MAX_ATTEMPTS 50
+#define EDIT_DOC_MAX ((size_t)16 << 20)
+#define EDIT_STACK (256 * 1024)
+
+enum opt_type { OPT_STR, OPT_LONG, OPT_DBL, OPT_FLAG, OPT_MULTI };
+
+static const struct opt {
+	const char *name;
+	enum opt_type type;
+	size_t off;
+	const char *arg;
+	const char *help;
+} opts[] = {
+	{ "url", OPT_STR, offsetof(struct edit_opts, url), "URL", "nginx in front of cohort (required)" },
+	{ "course", OPT_LONG, offsetof(struct edit_opts, course), "ID",
+	  "a course the token's user teaches: one lesson and project per file are made in it (required)" },
+	{ "token-file", OPT_STR, offsetof(struct edit_opts, token_file), "FILE",
+	  "file holding the Bearer token (else $COHORT_BENCH_TOKEN)" },
+	{ "files", OPT_LONG, offsetof(struct edit_opts, files), "F",
+	  "files, each in its own project (fanout 100, hot 1)" },
+	{ "subscribers", OPT_LONG, offsetof(struct edit_opts, subscribers), "S",
+	  "SSE subscribers per file (fanout 30, hot 200, size 0)" },
+	{ "writers", OPT_LONG, offsetof(struct edit_opts, writers), "W",
+	  "writers per file, each a distinct clientID (fanout 3, hot 200, size 8)" },
+	{ "rate", OPT_DBL, offsetof(struct edit_opts, rate), "R",
+	  "edits/s per writer (5; size: 0 = closed loop)" },
+	{ "duration", OPT_DBL, offsetof(struct edit_opts, duration), "S",
+	  "seconds of writing (fanout, hot 10; size: per phase, 5)" },
+	{ "warmup", OPT_DBL, offsetof(struct edit_opts, warmup), "S",
+	  "first seconds whose edits are not in the latency (1; size: unmeasured phase per file)" },
+	{ "settle", OPT_DBL, offsetof(struct edit_opts, settle), "S",
+	  "wait after the subscribers connected (1)" },
+	{ "drain", OPT_DBL, offsetof(struct edit_opts, drain), "S",
+	  "most seconds to wait for the last updates after writing (10)" },
+	{ "initial", OPT_LONG, offsetof(struct edit_opts, initial), "BYTES",
+	  "fanout, hot: size of each file at the start (1024)" },
+	{ "small", OPT_LONG, offsetof(struct edit_opts, small), "BYTES", "size: the small file (1024)" },
+	{ "large", OPT_LONG, offsetof(struct edit_opts, large), "BYTES",
+	  "size: the large file (1000000; api.max_body is 1 MiB)" },
+	{ "rounds", OPT_LONG, offsetof(struct edit_opts, rounds), "N",
+	  "size: alternating small/large phase pairs (2)" },
+	{ "path", OPT_STR, offsetof(struct edit_opts, path), "P", "file path in each project (edit.txt)" },
+	{ "threads", OPT_LONG, offsetof(struct edit_opts, threads), "T", "subscriber epoll threads (1)" },
+	{ "timeout", OPT_DBL, offsetof(struct edit_opts, timeout), "S", "per request and per connect (10)" },
+	{ "cpu-pid", OPT_MULTI, offsetof(struct edit_opts, cpu_pids), "NAME=PID",
+	  "report CPU use of this process and its children (repeatable)" },
+	{ "out", OPT_STR, offsetof(struct edit_opts, out), "FILE", "write the JSON report here" },
+	{ "name", OPT_STR, offsetof(struct edit_opts, name), "NAME", "scenario name in the report" },
+	{ "note", OPT_STR, offsetof(struct edit_opts, note), "TEXT", "free text kept in the JSON" },
+	{ "target", OPT_MULTI, offsetof(struct edit_opts, targets), "EXPR",
+	  "a goal such as p99_ms<=10 or lost==0, reported as pass/fail (repeatable)" },
+	{ "help", OPT_FLAG, offsetof(struct edit_opts, help), NULL, "this text" },
+};
+
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: cohort-bench edit fanout|hot|size --url URL --course ID [options]\n\n");
+	for (size_t i = 0; i < NOPTS; i++) {
+		char left[64];
+
+		snprintf(left, sizeof(left), "--%s%s%s", opts[i].name, opts[i].arg ? " " : "",
+			 opts[i].arg ? opts[i].arg : "");
+		fprintf(f, "  %-26s %s\n", left, opts[i].help);
+	}
+	fprintf(f, "\ntarget metrics: p50_ms p95_ms p99_ms max_ms lost duplicates edit_duplicates\n"
+		   "                edits_missing accepted_per_s offered_per_s ratio (size) errors\n"
+		   "                server_mismatches\n");
+}
+
+static int parse_double(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return COHORT_E_INVAL;
+	v = strtod(s, &end);
+	if (*end || v != v)
+		return COHORT_E_INVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_opts(int argc, char **argv, struct edit_opts *o)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *val = NULL, *eq;
+		const struct opt *op = NULL;
+		size_t nl;
+		char *base = (char *)o;
+
+		if (strncmp(a, "--", 2)) {
+			if (!o->scenario) {
+				o->scenario = a;
+				continue;
+			}
+			fprintf(stderr, WHO ": unexpected argument '%s'\n", a);
+			return COHORT_E_INVAL;
+		}
+		a += 2;
+		eq = strchr(a, '=');
+		nl = eq ? (size_t)(eq - a) : strlen(a);
+		for (size_t k = 0; k < NOPTS; k++)
+			if (strlen(opts[k].name) == nl && !strncmp(opts[k].name, a, nl))
+				op = &opts[k];
+		if (!op) {
+			fprintf(stderr, WHO ": unknown option '%s' (see --help)\n", argv[i]);
+			return COHORT_E_INVAL;
+		}
+		if (op->type == OPT_FLAG) {
+			*(bool *)(base + op->off) = true;
+			continue;
+		}
+		if (eq)
+			val = eq + 1;
+		else if (i + 1 < argc)
+			val = argv[++i];
+		else {
+			fprintf(stderr, WHO ": --%s needs a value\n", op->name);
+			return COHORT_E_INVAL;
+		}
+		switch (op->type) {
+		case OPT_STR:
+			*(const char **)(base + op->off) = val;
+			break;
+		case OPT_LONG:
+			if (parse_long(val, (long *)(base + op->off)))
+				goto bad;
+			break;
+		case OPT_DBL:
+			if (parse_double(val, (double *)(base + op->off)))
+				goto bad;
+			break;
+		case OPT_MULTI: {
+			struct files_multi *m = (struct files_multi *)(base + op->off);
+
+			if (m->n >= FILES_MAX_MULTI)
+				goto bad;
+			m->v[m->n++] = val;
+			break;
+		}
+		case OPT_FLAG:
+			break;
+		}
+		continue;
+bad:
+		fprintf(stderr, WHO ": bad value for --%s: '%s'\n", op->name, val);
+		return COHORT_E_INVAL;
+	}
+	return 0;
+}
+
+static bool is_size(const struct edit_opts *o)
+{
+	return !strcmp(o->scenario, "size");
+}
+
+/* Scenario defaults for every option left at -1. */
+static void defaults(struct edit_opts *o)
+{
+	bool fan = !strcmp(o->scenario, "fanout"), hot = !strcmp(o->scenario, "hot");
+
+#define DEF(f, vf, vh, vs) \
+	if (o->f < 0)      \
+		o->f = fan ? (vf) : hot ? (vh) : (vs)
+	DEF(files, 100, 1, 1);
+	DEF(subscribers, 30, 200, 0);
+	DEF(writers, 3, 200, 8);
+	DEF(rate, 5, 5, 0);
+	DEF(duration, 10, 10, 5);
+#undef DEF
+}
+
+static int check_opts(const struct edit_opts *o)
+{
+	const char *why = NULL;
+
+	if (!o->url)
+		why = "--url is required";
+	else if (o->course < 1)
+		why = "--course is required";
+	else if (o->files < 1 || o->files > EDIT_MAX_FILES)
+		why = "--files must be 1..1000";
+	else if (o->writers < 1 || o->files * o->writers > EDIT_MAX_WRITERS)
+		why = "--writers must be >= 1, and files x writers at most 2000";
+	else if (o->subscribers < 0 || o->files * o->subscribers > EDIT_MAX_CONNS)
+		why = "--subscribers must be >= 0, and files x subscribers at most 20000";
+	else if (is_size(o) && o->subscribers)
+		why = "size has no subscribers (--subscribers 0)";
+	else if (o->rate < 0 || o->rate > 1000 || (!is_size(o) && o->rate == 0))
+		why = "--rate must be 0..1000 edits/s (0, closed loop, only for size)";
+	else if (o->duration <= 0 || o->duration > 3600 || o->warmup < 0 || o->settle < 0 ||
+		 o->drain < 0 || o->timeout <= 0)
+		why = "--duration must be 0..3600 s, --timeout > 0, --warmup, --settle, --drain >= 0";
+	else if (!is_size(o) && o->warmup >= o->duration)
+		why = "--warmup must be shorter than --duration";
+	else if (o->threads < 1 || o->threads > 16)
+		why = "--threads must be 1..16";
+	else if (o->initial < 0 || o->initial > (8L << 20) || o->small < 0 || o->small > (8L << 20) ||
+		 o->large < 0 || o->large > (8L << 20))
+		why = "--initial, --small and --large must be 0..8388608";
+	else if (o->rounds < 1 || o->rounds > 50)
+		why = "--rounds must be 1..50";
+	else if (!o->path || !o->path[0] || strlen(o->path) > 200 || strpbrk(o->path, " %&?#+\"\\\r\n"))
+		why = "--path must be a plain relative path";
+	if (why)
+		fprintf(stderr, WHO ": %s\n", why);
+	return why ? COHORT_E_INVAL : 0;
+}
+
+/* ---- shared state -------------------------------------------------------- */
+
+struct edit_file {
+	long project;
+	const char *path;
+	long bytes;
+	int64_t v0, len0;          /* a version and the length at it, from the server */
+	int64_t v_start;           /* the version when the subscribers started */
+	_Atomic int64_t seen;      /* newest version anyone heard of */
+	atomic_uint_least64_t accepted;
+	int first_writer;          /* writers [first_writer, first_writer + nwriters) */
+	int nwriters;
+	char scope[64];
+};
+
+struct edit_sub {
+	_Atomic int64_t last_version;
+	uint32_t *wseq;   /* per writer of the file: last edit number seen (0: none) */
+	uint64_t updates; /* distinct versions received */
+	uint64_t edits;   /* distinct edits received */
+};
+
+struct edit_tstat {
+	struct hist lat;
+	uint64_t lost, duplicates, edit_duplicates, foreign;
+};
+
+struct edit_ctx {
+	const struct edit_opts *o;
+	struct sys_url url;
+	char token[BENCH_TOKEN_MAX];
+	struct edit_file *files;
+	int nfiles;
+	struct edit_sub *subs;
+	size_t nsubs;
+	struct edit_tstat tstat[16];
+	int64_t measure_from_us; /* wall time: edits first pushed before it are warmup */
+	struct edit_writer *writers;
+	int nwriters;
+};
+
+struct edit_writer {
+	struct edit_ctx *x;
+	struct edit_file *f;
+	int idx;
+	pthread_t th;
+	bool started;
+	uint32_t seq;        /* edits started */
+	uint32_t accepted;   /* edits accepted */
+	int64_t own;         /* version of its last accepted update */
+	uint64_t rnd;
+	/* phase */
+	int64_t start_mono, end_mono;
+	double rate;
+	double offset;       /* 0..1 of a period: spreads the writers */
+	struct edit_push st; /* this phase's counts */
+};
+
+static void seen_max(struct edit_file *f, int64_t v)
+{
+	int64_t cur = atomic_load_explicit(&f->seen, memory_order_relaxed);
+
+	while (v > cur && !atomic_compare_exchange_weak(&f->seen, &cur, v))
+		;
+}
+
+/* "key" (quotes and colon included) and the integer after it. */
+static bool int_after(const char *d, size_t n, const char *key, int64_t *out)
+{
+	size_t kl = strlen(key), i, j;
+	const char *k = memmem(d, n, key, kl);
+	uint64_t v;
+
+	if (!k)
+		return false;
+	i = (size_t)(k - d) + kl;
+	for (j = i; j < n && d[j] >= '0' && d[j] <= '9'; j++)
+		;
+	if (parse_u64n(d + i, j - i, &v) || v > INT64_MAX)
+		return false;
+	*out = (int64_t)v;
+	return true;
+}
+
+/* Parses the marker "<wwwww.sssssss.tttttttttttttttt>" at p. */
+static bool parse_mark(const char *p, size_t n, uint64_t *w, uint64_t *s, uint64_t *t)
+{
+	if (n < EDIT_MARK_LEN || p[0] != '<' || p[6] != '.' || p[14] != '.' || p[31] != '>')
+		return false;
+	return !parse_u64n(p + 1, 5, w) && !parse_u64n(p + 7, 7, s) && !parse_u64n(p + 15, 16, t);
+}
+
+/* ---- subscribers --------------------------------------------------------- */
+
+static bool on_update(void *arg, int thread, size_t conn, const struct sse_event *ev, int64_t recv_us)
+{
+	struct edit_ctx *x = arg;
+	struct edit_tstat *ts = &x->tstat[thread];
+	struct edit_sub *s = &x->subs[conn];
+	struct edit_file *f = &x->files[conn % (size_t)x->nfiles];
+	const char *m;
+	int64_t v, last;
+	uint64_t w, seq, t0;
+
+	if (!memmem(ev->data, ev->data_len, "\"type\":\"update\"", 15) ||
+	    !int_after(ev->data, ev->data_len, "\"version\":", &v) ||
+	    !(m = memmem(ev->data, ev->data_len, "\"<", 2)) ||
+	    !parse_mark(m + 1, ev->data_len - (size_t)(m + 1 - ev->data), &w, &seq, &t0)) {
+		ts->foreign++;
+		return false;
+	}
+	last = atomic_load_explicit(&s->last_version, memory_order_relaxed);
+	if (v <= last) {
+		ts->duplicates++;
+		return false;
+	}
+	if (v > last + 1)
+		ts->lost += (uint64_t)(v - last - 1);
+	atomic_store_explicit(&s->last_version, v, memory_order_relaxed);
+	seen_max(f, v);
+	s->updates++;
+	if (w < (uint64_t)f->first_writer || w >= (uint64_t)(f->first_writer + f->nwriters)) {
+		ts->foreign++;
+		return true;
+	}
+	if (seq <= s->wseq[w - (uint64_t)f->first_writer]) {
+		ts->edit_duplicates++;
+		return true;
+	}
+	s->wseq[w - (uint64_t)f->first_writer] = (uint32_t)seq;
+	s->edits++;
+	if ((int64_t)t0 >= x->measure_from_us)
+		hist_record(&ts->lat, recv_us > (int64_t)t0 ? (uint64_t)(recv_us - (int64_t)t0) : 0);
+	return true;
+}
+
+/* ---- writers ------------------------------------------------------------- */
+
+static uint64_t rnd_next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* The file's version and text length now (GET .../doc). */
+static int doc_state(struct bench_api *a, const struct edit_file *f, struct strbuf *body,
+		     int64_t *version, int64_t *len, int *status)
+{
+	char target[512];
+	struct json_object *root = NULL, *v = NULL, *t = NULL;
+	int err;
+
+	snprintf(target, sizeof(target), "/api/v1/projects/%ld/doc?path=%s", f->project, f->path);
+	err = bench_api_call(a, "GET", target, NULL, NULL, 0, status, body);
+	if (err)
+		return err;
+	if (*status != 200)
+		return COHORT_E_UNAVAILABLE;
+	if (json_parse_object(body->buf, body->len, &root))
+		return COHORT_E_INVAL;
+	if (!json_object_object_get_ex(root, "version", &v) || !json_object_is_type(v, json_type_int) ||
+	    !json_object_object_get_ex(root, "text", &t) || !json_object_is_type(t, json_type_string)) {
+		json_put(root);
+		return COHORT_E_INVAL;
+	}
+	*version = json_object_get_int64(v);
+	*len = json_object_get_string_len(t); /* our text is ASCII: bytes = UTF-16 units */
+	json_put(root);
+	return 0;
+}
+
+/* One edit: pushed until accepted, or given up. */
+static void write_edit(struct edit_writer *wr, struct bench_api *a, struct strbuf *resp)
+{
+	struct edit_file *f = wr->f;
+	char mark[64], body[512], target[512];
+	int64_t t0 = clock_wall_us(), m0 = clock_mono_us();
+	uint32_t seq = ++wr->seq;
+
+	snprintf(mark, sizeof(mark), "<%05d.%07u.%016lld>", wr->idx % 100000, seq % 10000000u,
+		 (long long)(t0 % 10000000000000000LL));
+	snprintf(target, sizeof(target), "/api/v1/projects/%ld/doc/updates?path=%s", f->project,
+		 f->path);
+	wr->st.edits++;
+	for (int attempt = 0; attempt < EDIT_MAX_ATTEMPTS; attempt++) {
+		int64_t seen = atomic_load_explicit(&f->seen, memory_order_relaxed);
+		int64_t v = seen > wr->own ? seen : wr->own;
+		int64_t len = f->len0 + (v - f->v0) * EDIT_MARK_LEN;
+		int64_t pos = (int64_t)(rnd_next(&wr->rnd) % (uint64_t)(len + 1));
+		int64_t p0 = clock_mono_us(), nv = 0, acc = 0, skip = 0;
+		int status = 0, n, err;
+
+		if (pos == 0)
+			n = snprintf(body, sizeof(body),
+				     "{\"version\":%lld,\"updates\":[{\"clientID\":\"bench-e%d\","
+				     "\"changes\":[[0,\"%s\"],%lld]}]}",
+				     (long long)v, wr->idx, mark, (long long)len);
+		else if (pos == len)
+			n = snprintf(body, sizeof(body),
+				     "{\"version\":%lld,\"updates\":[{\"clientID\":\"bench-e%d\","
+				     "\"changes\":[%lld,[0,\"%s\"]]}]}",
+				     (long long)v, wr->idx, (long long)len, mark);
+		else
+			n = snprintf(body, sizeof(body),
+				     "{\"version\":%lld,\"updates\":[{\"clientID\":\"bench-e%d\","
+				     "\"changes\":[%lld,[0,\"%s\"],%lld]}]}",
+				     (long long)v, wr->idx, (long long)pos, mark, (long long)(len - pos));
+		if (n < 0 || (size_t)n >= sizeof(body))
+			break;
+		if (attempt)
+			wr->st.retried++;
+		wr->st.attempts++;
+		err = bench_api_call(a, "POST", target, NULL, body, (size_t)n, &status, resp);
+		hist_record(&wr->st.push_us, (uint64_t)(clock_mono_us() - p0));
+		if (err) {
+			wr->st.transport_errors++;
+			usleep(10000);
+			continue;
+		}
+		if (status == 200 && int_after(resp->buf, resp->len, "\"version\":", &nv) &&
+		    int_after(resp->buf, resp->len, "\"accepted\":", &acc) &&
+		    int_after(resp->buf, resp->len, "\"skipped\":", &skip)) {
+			seen_max(f, nv);
+			if (acc == 1 || skip == 1) {
+				/* Accepted now (our update is version nv), or
+				 * skipped: an earlier attempt was accepted, at or
+				 * before nv. Either way nothing of ours lies after
+				 * nv. */
+				wr->own = nv;
+				wr->accepted++;
+				wr->st.accepted++;
+				wr->st.skipped += skip == 1;
+				atomic_fetch_add(&f->accepted, 1);
+				hist_record(&wr->st.accept_us, (uint64_t)(clock_mono_us() - m0));
+				return;
+			}
+			wr->st.http_errors++;
+			break;
+		}
+		wr->st.last_status = status;
+		if (status == 409) {
+			wr->st.conflicts++;
+			usleep((useconds_t)(1000 + rnd_next(&wr->rnd) % (2000u * (unsigned)(attempt + 1))));
+			continue;
+		}
+		if (status == 410) {
+			int64_t dv, dl;
+			int ds;
+
+			wr->st.gone++;
+			if (!doc_state(a, f, resp, &dv, &dl, &ds))
+				seen_max(f, dv);
+			continue;
+		}
+		wr->st.http_errors++;
+		if (status == 429 || status >= 500) {
+			usleep(10000);
+			continue;
+		}
+		break; /* 4xx: our bug or a setup problem; retrying will not help */
+	}
+	wr->st.failed++;
+}
+
+static void *writer_main(void *arg)
+{
+	struct edit_writer *wr = arg;
+	struct bench_api a;
+	struct strbuf resp = STRBUF_INIT;
+	double period = wr->rate > 0 ? 1e6 / wr->rate : 0;
+	uint64_t k = 0;
+
+	bench_api_init(&a, &wr->x->url, wr->x->token, (int)(wr->x->o->timeout * 1000));
+	strbuf_init(&resp, EDIT_DOC_MAX);
+	for (;;) {
+		int64_t now = clock_mono_us();
+
+		if (now >= wr->end_mono)
+			break;
+		if (period > 0) {
+			int64_t due = wr->start_mono + (int64_t)(((double)k + wr->offset) * period);
+
+			if (due >= wr->end_mono)
+				break;
+			if (due > now) {
+				usleep((useconds_t)(due - now));
+			} else if (now - due > (int64_t)period) {
+				wr->st.late++;
+			}
+			k++;
+			wr->st.offered++;
+		}
+		write_edit(wr, &a, &resp);
+	}
+	bench_api_release(&a);
+	strbuf_release(&resp);
+	return NULL;
+}
+
+static void push_sum(struct edit_push *s, const struct edit_push *p)
+{
+	s->offered += p->offered;
+	s->edits += p->edits;
+	s->attempts += p->attempts;
+	s->accepted += p->accepted;
+	s->skipped += p->skipped;
+	s->conflicts += p->conflicts;
+	s->retried += p->retried;
+	s->gone += p->gone;
+	s->failed += p->failed;
+	s->http_errors += p->http_errors;
+	s->transport_errors += p->transport_errors;
+	s->late += p->late;
+	if (p->last_status)
+		s->last_status = p->last_status;
+	hist_merge(&s->push_us, &p->push_us);
+	hist_merge(&s->accept_us, &p->accept_us);
+}
+
+/* Runs writers [first, first + n) for `seconds`; sums into side (if any). */
+static int run_writers(struct edit_ctx *x, int first, int n, double seconds, double rate,
+		       struct edit_push *side, struct edit_result *r)
+{
+	pthread_attr_t attr;
+	int64_t start = clock_mono_us() + 20000, cpu0[EDIT_MAX_CPU];
+	uint64_t busy0 = 0, total0 = 0, busy1 = 0, total1 = 0;
+	int err = 0;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, EDIT_STACK);
+	for (int i = 0; side && i < r->ncpu; i++)
+		cpu0[i] = sys_proc_tree_cpu_us(r->cpu[i].pid);
+	sys_host_cpu(&busy0, &total0);
+	for (int i = first; i < first + n; i++) {
+		struct edit_writer *wr = &x->writers[i];
+
+		memset(&wr->st, 0, sizeof(wr->st));
+		hist_init(&wr->st.push_us);
+		hist_init(&wr->st.accept_us);
+		wr->start_mono = start;
+		wr->end_mono = start + (int64_t)(seconds * 1e6);
+		wr->rate = rate;
+		wr->offset = (double)(i - first) / (double)n;
+		if (pthread_create(&wr->th, &attr, writer_main, wr)) {
+			err = COHORT_E_INTERNAL;
+			break;
+		}
+		wr->started = true;
+	}
+	for (int i = first; i < first + n; i++) {
+		struct edit_writer *wr = &x->writers[i];
+
+		if (wr->started)
+			pthread_join(wr->th, NULL);
+		wr->started = false;
+		if (side)
+			push_sum(side, &wr->st);
+	}
+	pthread_attr_destroy(&attr);
+	if (side) {
+		sys_host_cpu(&busy1, &total1);
+		side->wall_s += (double)(clock_mono_us() - start) / 1e6;
+		side->phases++;
+		side->host_busy += busy1 - busy0;
+		side->host_total += total1 - total0;
+		for (int i = 0; i < r->ncpu; i++) {
+			int64_t now = sys_proc_tree_cpu_us(r->cpu[i].pid);
+
+			if (now >= 0 && cpu0[i] >= 0)
+				side->cpu_s[i] += (double)(now - cpu0[i]) / 1e6;
+		}
+	}
+	return err;
+}
+
+/* ---- setup --------------------------------------------------------------- */
+
+static int get_id(struct strbuf *body, const char *obj, int64_t *id)
+{
+	struct json_object *root = NULL, *o = NULL, *v = NULL;
+	int err = COHORT_E_INVAL;
+
+	if (json_parse_object(body->buf, body->len, &root))
+		return err;
+	if (json_object_object_get_ex(root, obj, &o) && json_object_object_get_ex(o, "id", &v) &&
+	    json_object_is_type(v, json_type_int)) {
+		*id = json_object_get_int64(v);
+		err = 0;
+	}
+	json_put(root);
+	return err;
+}
+
+/* Printable text of n bytes in 64-byte lines. */
+static int fill_content(struct strbuf *sb, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int err = strbuf_addch(sb, (i % 64 == 63) ? '\n' : (char)('a' + (i * 7 + i / 64) % 26));
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* A new lesson in the course and the caller's project in it. */
+static int make_project(struct bench_api *a, struct edit_result *r, const struct edit_opts *o,
+			int k, struct strbuf *resp, long *project)
+{
+	char body[256], target[128];
+	int64_t lesson = 0, pid = 0;
+	int status, n, err;
+
+	n = snprintf(body, sizeof(body), "{\"name\":\"%.40s-%d-%lld\"}", o->name ? o->name : o->scenario,
+		     k, (long long)(clock_wall_us() / 1000000));
+	snprintf(target, sizeof(target), "/api/v1/courses/%ld/lessons", o->course);
+	err = bench_api_call(a, "POST", target, NULL, body, (size_t)n, &status, resp);
+	if (!err && (status != 201 || get_id(resp, "lesson", &lesson))) {
+		snprintf(r->error, sizeof(r->error), "creating a lesson: HTTP %d %.200s", status, resp->buf);
+		return COHORT_E_UNAVAILABLE;
+	}
+	if (err)
+		goto io;
+	snprintf(target, sizeof(target), "/api/v1/lessons/%lld/project", (long long)lesson);
+	err = bench_api_call(a, "GET", target, NULL, NULL, 0, &status, resp);
+	if (!err && (status != 200 || get_id(resp, "project", &pid))) {
+		snprintf(r->error, sizeof(r->error), "the lesson's project: HTTP %d %.200s", status, resp->buf);
+		return COHORT_E_UNAVAILABLE;
+	}
+	if (err)
+		goto io;
+	*project = (long)pid;
+	r->projects++;
+	return 0;
+io:
+	snprintf(r->error, sizeof(r->error), "setup request: %s", cohort_strerror(err));
+	return err;
+}
+
+/* The file exists with `bytes` of text; its version and length are read. */
+static int make_file(struct bench_api *a, struct edit_result *r, struct edit_file *f,
+		     struct strbuf *resp)
+{
+	struct strbuf content = STRBUF_INIT;
+	char target[512];
+	int status, err;
+
+	snprintf(target, sizeof(target), "/api/v1/projects/%ld/file?path=%s", f->project, f->path);
+	strbuf_init(&content, (size_t)f->bytes + 1);
+	err = fill_content(&content, (size_t)f->bytes);
+	if (!err)
+		err = bench_api_call(a, "PUT", target, "text/plain; charset=utf-8", content.buf,
+				     content.len, &status, resp);
+	strbuf_release(&content);
+	if (!err && status != 201 && status != 200) {
+		snprintf(r->error, sizeof(r->error), "creating %s: HTTP %d %.200s", f->path, status, resp->buf);
+		return COHORT_E_UNAVAILABLE;
+	}
+	if (!err)
+		err = doc_state(a, f, resp, &f->v0, &f->len0, &status);
+	if (err) {
+		snprintf(r->error, sizeof(r->error), "reading %s back: %s (HTTP %d)", f->path,
+			 cohort_strerror(err), status);
+		return err;
+	}
+	f->v_start = f->v0;
+	atomic_store(&f->seen, f->v0);
+	return 0;
+}
+
+/* Server check: each file's version and length match what was accepted. */
+static void check_files(struct edit_ctx *x, struct edit_file *const *fs, int nf, struct edit_push *side)
+{
+	struct bench_api a;
+	struct strbuf resp = STRBUF_INIT;
+
+	bench_api_init(&a, &x->url, x->token, (int)(x->o->timeout * 1000));
+	strbuf_init(&resp, EDIT_DOC_MAX);
+	side->files_checked = 0;
+	side->version_mismatches = side->length_mismatches = 0;
+	side->check[0] = '\0';
+	for (int i = 0; i < nf; i++) {
+		struct edit_file *f = fs[i];
+		int64_t v = 0, len = 0, want_v = f->v0 + (int64_t)atomic_load(&f->accepted);
+		int status = 0, err = doc_state(&a, f, &resp, &v, &len, &status);
+
+		side->files_checked++;
+		if (err) {
+			side->version_mismatches++;
+			snprintf(side->check, sizeof(side->check), "project %ld: %s (HTTP %d)", f->project,
+				 cohort_strerror(err), status);
+			continue;
+		}
+		seen_max(f, v);
+		if (v != want_v) {
+			side->version_mismatches++;
+			snprintf(side->check, sizeof(side->check),
+				 "project %ld: version %lld, want %lld (initial %lld + accepted)", f->project,
+				 (long long)v, (long long)want_v, (long long)f->v0);
+		}
+		if (len != f->len0 + (v - f->v0) * EDIT_MARK_LEN) {
+			side->length_mismatches++;
+			snprintf(side->check, sizeof(side->check), "project %ld: length %lld at version %lld",
+				 f->project, (long long)len, (long long)v);
+		}
+	}
+	bench_api_release(&a);
+	strbuf_release(&resp);
+}
+
+static void set_cpu_watch(struct edit_result *r, const struct edit_opts *o)
+{
+	snprintf(r->cpu[0].name, sizeof(r->cpu[0].name), "bench");
+	r->cpu[0].pid = (int)getpid();
+	r->ncpu = 1;
+	for (int i = 0; i < o->cpu_pids.n && r->ncpu < EDIT_MAX_CPU; i++) {
+		const char *v = o->cpu_pids.v[i], *eq = strchr(v, '=');
+		long pid;
+
+		if (!eq || eq == v || (size_t)(eq - v) >= sizeof(r->cpu[0].name) ||
+		    parse_long(eq + 1, &pid) || pid <= 0) {
+			fprintf(stderr, WHO ": ignoring --cpu-pid '%s'\n", v);
+			continue;
+		}
+		memcpy(r->cpu[r->ncpu].name, v, (size_t)(eq - v));
+		r->cpu[r->ncpu].name[eq - v] = '\0';
+		r->cpu[r->ncpu++].pid = (int)pid;
+	}
+}
+
+static int setup(struct edit_ctx *x, struct edit_result *r)
+{
+	const struct edit_opts *o = x->o;
+	struct bench_api a;
+	struct strbuf resp = STRBUF_INIT;
+	int64_t t0 = clock_mono_us();
+	long project = 0;
+	int err = 0;
+
+	bench_api_init(&a, &x->url, x->token, (int)(o->timeout * 1000));
+	strbuf_init(&resp, EDIT_DOC_MAX);
+	for (int i = 0; !err && i < x->nfiles; i++) {
+		struct edit_file *f = &x->files[i];
+
+		/* size: both files in one project; otherwise one project per
+		 * file, so a project stream carries exactly one file's updates. */
+		if (i == 0 || !is_size(o))
+			err = make_project(&a, r, o, i, &resp, &project);
+		f->project = project;
+		if (!err)
+			err = make_file(&a, r, f, &resp);
+		snprintf(f->scope, sizeof(f->scope), "project:%ld", f->project);
+	}
+	r->setup_s = (double)(clock_mono_us() - t0) / 1e6;
+	bench_api_release(&a);
+	strbuf_release(&resp);
+	return err;
+}
+
+/* ---- runs ---------------------------------------------------------------- */
+
+static bool subs_caught_up(struct edit_ctx *x, struct bench_clients *bc)
+{
+	for (size_t i = 0; i < x->nsubs; i++) {
+		const struct edit_file *f = &x->files[i % (size_t)x->nfiles];
+
+		if (bench_clients_conn_ok(bc, i) &&
+		    atomic_load_explicit(&x->subs[i].last_version, memory_order_relaxed) <
+			    atomic_load(&f->seen))
+			return false;
+	}
+	return true;
+}
+
+/* fanout and hot: subscribers, writers, drain, checks. */
+static int run_live(struct edit_ctx *x, struct edit_result *r)
+{
+	const struct edit_opts *o = x->o;
+	struct bench_client_opts co;
+	struct bench_clients bc;
+	struct scope *scopes = calloc((size_t)x->nfiles, sizeof(*scopes));
+	struct edit_file **fs = calloc((size_t)x->nfiles, sizeof(*fs));
+	struct edit_push *side = &r->sides[0];
+	struct bench_counts cnt;
+	struct hist lat_unused, conn_unused;
+	char path[600];
+	int64_t t0, last_change;
+	uint64_t last_seen = 0;
+	int err = 0;
+
+	memset(&bc, 0, sizeof(bc));
+	if (!scopes || !fs) {
+		err = COHORT_E_NOMEM;
+		goto out;
+	}
+	for (int i = 0; i < x->nfiles; i++) {
+		snprintf(scopes[i].name, sizeof(scopes[i].name), "%s", x->files[i].scope);
+		fs[i] = &x->files[i];
+	}
+	for (size_t i = 0; i < x->nsubs; i++)
+		atomic_store(&x->subs[i].last_version, x->files[i % (size_t)x->nfiles].v_start);
+	snprintf(path, sizeof(path), "%s/stream/events", x->url.prefix);
+	memset(&co, 0, sizeof(co));
+	co.addr = x->url.addr;
+	co.addrlen = x->url.addrlen;
+	co.host_header = x->url.host_header;
+	co.path = path;
+	co.scopes = scopes;
+	co.nstreams = (size_t)x->nfiles;
+	co.nconns = x->nsubs;
+	co.threads = (int)o->threads;
+	co.connect_batch = 64;
+	co.connect_timeout_ms = (int)(o->timeout * 1000);
+	co.max_line = 64 * 1024;
+	co.origin_us = clock_wall_us();
+	co.token = x->token;
+	co.on_event = on_update;
+	co.event_arg = x;
+	if (x->nsubs) {
+		if ((err = bench_clients_start(&bc, &co)))
+			goto out;
+		t0 = clock_mono_us();
+		while (bench_clients_resolved(&bc) < x->nsubs &&
+		       clock_mono_us() - t0 < (int64_t)(o->timeout * 1e6) + 1000000)
+			usleep(10000);
+		usleep((useconds_t)(o->settle * 1e6));
+	}
+	x->measure_from_us = clock_wall_us() + (int64_t)(o->warmup * 1e6);
+	err = run_writers(x, 0, x->nwriters, o->duration, o->rate, side, r);
+	check_files(x, fs, x->nfiles, side);
+	/* Drain: until every subscriber has the newest version of its file,
+	 * nothing new arrived for 3 s, or --drain passed. */
+	t0 = last_change = clock_mono_us();
+	while (x->nsubs && !subs_caught_up(x, &bc)) {
+		uint64_t d = bench_clients_delivered(&bc);
+		int64_t now = clock_mono_us();
+
+		if (d != last_seen) {
+			last_seen = d;
+			last_change = now;
+		}
+		if (now - t0 > (int64_t)(o->drain * 1e6) || now - last_change > 3000000)
+			break;
+		usleep(10000);
+	}
+	r->drain_s = (double)(clock_mono_us() - t0) / 1e6;
+	if (!x->nsubs)
+		goto out;
+	bench_clients_stop(&bc);
+	bench_clients_totals(&bc, &cnt, &lat_unused, &conn_unused);
+	r->connected = cnt.connected;
+	r->connect_failed = cnt.connect_failed + cnt.http_errors + cnt.not_event_stream;
+	r->http_errors = cnt.http_errors;
+	r->closed = cnt.closed + cnt.read_errors + cnt.parse_errors;
+	r->resets = cnt.resets;
+	snprintf(r->server, sizeof(r->server), "%s", bench_clients_server(&bc));
+	bench_clients_spread(&bc, &r->per_conn_min, &r->per_conn_max);
+	for (int j = 0; j < o->threads; j++) {
+		hist_merge(&r->latency_us, &x->tstat[j].lat);
+		r->lost += x->tstat[j].lost;
+		r->duplicates += x->tstat[j].duplicates;
+		r->edit_duplicates += x->tstat[j].edit_duplicates;
+		r->foreign += x->tstat[j].foreign;
+	}
+	for (size_t i = 0; i < x->nsubs; i++) {
+		const struct edit_file *f = &x->files[i % (size_t)x->nfiles];
+		const struct edit_sub *s = &x->subs[i];
+		int64_t final = f->v0 + (int64_t)atomic_load(&f->accepted);
+		int64_t last = atomic_load(&s->last_version);
+
+		if (!bench_clients_conn_ok(&bc, i))
+			continue;
+		r->updates_expected += (uint64_t)(final - f->v_start);
+		r->updates_delivered += s->updates;
+		if (last < final)
+			r->lost += (uint64_t)(final - last);
+		for (int w = 0; w < f->nwriters; w++) {
+			uint32_t acc = x->writers[f->first_writer + w].accepted;
+
+			if (s->wseq[w] < acc)
+				r->edits_missing += acc - s->wseq[w];
+		}
+	}
+out:
+	if (x->nsubs && !r->server[0])
+		snprintf(r->server, sizeof(r->server), "%s", bench_clients_server(&bc));
+	bench_clients_release(&bc);
+	free(scopes);
+	free(fs);
+	return err;
+}
+
+/* size: the same writers on the small file, then the large one, rounds times. */
+static int run_size(struct edit_ctx *x, struct edit_result *r)
+{
+	const struct edit_opts *o = x->o;
+	int w = (int)o->writers;
+	int err = 0;
+
+	if (o->warmup > 0)
+		for (int k = 0; !err && k < 2; k++)
+			err = run_writers(x, k * w, w, o->warmup, o->rate, NULL, r);
+	for (long round = 0; !err && round < o->rounds; round++)
+		for (int k = 0; !err && k < 2; k++)
+			err = run_writers(x, k * w, w, o->duration, o->rate, &r->sides[k], r);
+	for (int k = 0; k < 2; k++) {
+		struct edit_file *f = &x->files[k];
+
+		check_files(x, &f, 1, &r->sides[k]);
+	}
+	return err;
+}
+
+static int build(struct edit_ctx *x, struct edit_result *r)
+{
+	const struct edit_opts *o = x->o;
+	int nw = (int)o->writers;
+
+	x->nfiles = is_size(o) ? 2 : (int)o->files;
+	x->nwriters = x->nfiles * nw;
+	x->nsubs = (size_t)x->nfiles * (size_t)o->subscribers;
+	x->files = calloc((size_t)x->nfiles, sizeof(*x->files));
+	x->writers = calloc((size_t)x->nwriters, sizeof(*x->writers));
+	x->subs = calloc(x->nsubs ? x->nsubs : 1, sizeof(*x->subs));
+	if (!x->files || !x->writers || !x->subs)
+		return COHORT_E_NOMEM;
+	for (int i = 0; i < x->nfiles; i++) {
+		struct edit_file *f = &x->files[i];
+
+		f->path = o->path;
+		if (is_size(o))
+			f->path = i == 0 ? "edit-small.txt" : "edit-large.txt";
+		f->bytes = is_size(o) ? (i == 0 ? o->small : o->large) : o->initial;
+		f->first_writer = i * nw;
+		f->nwriters = nw;
+	}
+	for (int i = 0; i < x->nwriters; i++) {
+		x->writers[i].x = x;
+		x->writers[i].idx = i;
+		x->writers[i].f = &x->files[i / nw];
+		x->writers[i].rnd = (uint64_t)i * 7919u + (uint64_t)clock_wall_us();
+	}
+	for (size_t i = 0; i < x->nsubs; i++)
+		if (!(x->subs[i].wseq = calloc((size_t)nw, sizeof(uint32_t))))
+			return COHORT_E_NOMEM;
+	for (int j = 0; j < 16; j++)
+		hist_init(&x->tstat[j].lat);
+	hist_init(&r->latency_us);
+	r->nsides = is_size(o) ? 2 : 1;
+	for (int k = 0; k < r->nsides; k++) {
+		r->sides[k].label = is_size(o) ? (k == 0 ? "small" : "large") : "edits";
+		r->sides[k].file_bytes = x->files[k].bytes;
+		hist_init(&r->sides[k].push_us);
+		hist_init(&r->sides[k].accept_us);
+	}
+	return 0;
+}
+
+static void ctx_free(struct edit_ctx *x)
+{
+	if (!x)
+		return;
+	for (size_t i = 0; x->subs && i < x->nsubs; i++)
+		free(x->subs[i].wseq);
+	free(x->subs);
+	free(x->writers);
+	free(x->files);
+	free(x);
+}
+
+int bench_edit_main(int argc, char **argv)
+{
+	struct edit_opts o = {
+		.files = -1, .subscribers = -1, .writers = -1, .rate = -1, .duration = -1,
+		.threads = 1, .initial = 1024, .small = 1024, .large = 1000000, .rounds = 2,
+		.warmup = 1, .settle = 1, .drain = 10, .timeout = 10, .path = "edit.txt",
+	};
+	struct edit_ctx *x = NULL;
+	struct edit_result *r = NULL;
+	struct files_target t[FILES_MAX_MULTI];
+	char err_s[256];
+	time_t now = time(NULL);
+	struct tm tm;
+	bool pass = true;
+	int nt = 0, ret = 2, e;
+
+	if (parse_opts(argc, argv, &o))
+		goto out;
+	if (o.help) {
+		usage(stdout);
+		ret = 0;
+		goto out;
+	}
+	if (!o.scenario || (strcmp(o.scenario, "fanout") && strcmp(o.scenario, "hot") &&
+			    strcmp(o.scenario, "size"))) {
+		fprintf(stderr, WHO ": the scenario must be fanout, hot or size (see --help)\n");
+		goto out;
+	}
+	defaults(&o);
+	if (check_opts(&o))
+		goto out;
+	for (int i = 0; i < o.targets.n; i++) {
+		if (files_target_parse(&t[nt], o.targets.v[i])) {
+			fprintf(stderr, WHO ": bad target '%s'\n", o.targets.v[i]);
+			goto out;
+		}
+		nt++;
+	}
+	x = calloc(1, sizeof(*x));
+	r = calloc(1, sizeof(*r));
+	if (!x || !r) {
+		ret = 1;
+		goto out;
+	}
+	x->o = &o;
+	if (bench_token_load(o.token_file, WHO, x->token, sizeof(x->token)))
+		goto out;
+	if (sys_url_parse(o.url, &x->url, err_s, sizeof(err_s))) {
+		fprintf(stderr, WHO ": %s\n", err_s);
+		goto out;
+	}
+	ret = 1;
+	sys_raise_nofile();
+	gmtime_r(&now, &tm);
+	strftime(r->date, sizeof(r->date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	set_cpu_watch(r, &o);
+	e = build(x, r);
+	if (!e)
+		e = setup(x, r);
+	if (!e)
+		e = is_size(&o) ? run_size(x, r) : run_live(x, r);
+	if (e && !r->error[0])
+		snprintf(r->error, sizeof(r->error), "%s", cohort_strerror(e));
+	for (int i = 0; i < nt; i++) {
+		double v = 0;
+		bool known = edit_metric(r, t[i].metric, &v);
+
+		files_target_decide(&t[i], known, v);
+		pass = pass && t[i].pass;
+	}
+	edit_report_print(r, &o, t, nt, stdout);
+	fflush(stdout);
+	if (o.out && edit_report_json(r, &o, t, nt, pass && !e, o.out)) {
+		fprintf(stderr, WHO ": cannot write %s\n", o.out);
+		goto out;
+	}
+	/* 0 when setup and the run completed and edits were accepted, whatever
+	 * the targets say. */
+	if (!e && r->sides[0].accepted > 0)
+		ret = 0;
+out:
+	ctx_free(x);
+	free(r);
+	return ret;
+}
