@@ -562,10 +562,16 @@ static void *writer_main(void *arg)
 				wr->st.late++;
 			}
 			k++;
-			wr->st.offered++;
 		}
 		write_edit(wr, &a, &resp);
 	}
+	/* Offered: every edit the schedule made due before the end, sent or
+	 * not (a writer behind schedule sends its next edit at once, so the
+	 * ones never sent are offered - edits). */
+	for (k = 0; period > 0 &&
+		    wr->start_mono + (int64_t)(((double)k + wr->offset) * period) < wr->end_mono;
+	     k++)
+		wr->st.offered++;
 	bench_api_release(&a);
 	strbuf_release(&resp);
 	return NULL;

@@ -3,6 +3,7 @@
  * a `cohort-bench edit` run (schema in docs/bench.md).
  */
 #include "cli/bench_edit_report.h"
+#include "cli/bench_report.h"
 #include "core/err.h"
 
 #include <json-c/json.h>
@@ -132,6 +133,7 @@ static json_object *push_json(const struct edit_result *r, const struct edit_pus
 	ADD(o, "offered", ju(p->offered));
 	ADD(o, "offered_per_s", jd(offered_rate(p), 1));
 	ADD(o, "edits", ju(p->edits));
+	ADD(o, "not_sent", ju(p->offered > p->edits ? p->offered - p->edits : 0));
 	ADD(o, "attempts", ju(p->attempts));
 	ADD(o, "accepted", ju(p->accepted));
 	ADD(o, "accepted_per_s", jd(edit_push_rate(p), 1));
@@ -237,6 +239,7 @@ int edit_report_json(const struct edit_result *r, const struct edit_opts *o,
 		ADD(up, "drain_s", jd(r->drain_s, 3));
 		ADD(root, "updates", up);
 		ADD(root, "latency_ms", latency_json(&r->latency_us));
+		ADD(root, "latency_histogram_us", report_hist_json(&r->latency_us));
 	}
 	ADD(root, "errors_total", ju(edit_errors(r)));
 	ADD(root, "server_mismatches", json_object_new_int64(mismatches(r)));
