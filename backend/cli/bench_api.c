@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -53,12 +55,14 @@ void bench_api_release(struct bench_api *a)
 static int api_connect(struct bench_api *a)
 {
 	struct timeval tv = { a->timeout_ms / 1000, (a->timeout_ms % 1000) * 1000 };
+	int one = 1;
 
 	a->fd = socket(a->url->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (a->fd < 0)
 		return COHORT_E_IO;
 	setsockopt(a->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(a->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(a->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(a->fd, (const struct sockaddr *)&a->url->addr, a->url->addrlen)) {
 		api_close(a);
 		return errno == EINPROGRESS || errno == EAGAIN ? COHORT_E_TIMEOUT : COHORT_E_IO;
@@ -261,7 +265,7 @@ int bench_api_call(struct bench_api *a, const char *method, const char *target,
 	*status = 0;
 	if (!a->rbuf && !(a->rbuf = malloc(BENCH_API_RBUF)))
 		return COHORT_E_NOMEM;
-	strbuf_init(&head, BENCH_TOKEN_MAX + 4096);
+	strbuf_init(&head, BENCH_TOKEN_MAX + 4096 + (req_body ? req_len : 0));
 	err = strbuf_addf(&head, "%s %s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: cohort-bench\r\n",
 			  method, a->url->prefix, target, a->url->host_header);
 	if (!err && a->token)
@@ -271,6 +275,10 @@ int bench_api_call(struct bench_api *a, const char *method, const char *target,
 				  ctype ? ctype : "application/json", req_len);
 	if (!err)
 		err = strbuf_adds(&head, "\r\n");
+	/* Head and body in one send: written apart, the body would wait for
+	 * the server's delayed ACK of the head (Nagle), about 40 ms. */
+	if (!err && req_body)
+		err = strbuf_add(&head, req_body, req_len);
 	if (err)
 		goto out;
 	for (int attempt = 0; attempt < 2; attempt++) {
@@ -281,8 +289,6 @@ int bench_api_call(struct bench_api *a, const char *method, const char *target,
 		if (a->fd < 0 && (err = api_connect(a)))
 			goto out;
 		err = send_all(a->fd, head.buf, head.len);
-		if (!err && req_body)
-			err = send_all(a->fd, req_body, req_len);
 		if (!err)
 			err = read_response(a, status, body, &closed_early);
 		if (!err)
