@@ -33,6 +33,7 @@
 #include "cli/bench_api.h"
 #include "cli/bench_client.h"
 #include "cli/bench_edit.h"
+#include "cli/bench_edit_check.h"
 #include "cli/bench_edit_report.h"
 #include "cli/bench_sse.h"
 #include "cli/bench_sys.h"
@@ -285,15 +286,13 @@ struct edit_file {
 };
 
 struct edit_sub {
-	_Atomic int64_t last_version;
-	uint32_t *wseq;   /* per writer of the file: last edit number seen (0: none) */
-	uint64_t updates; /* distinct versions received */
-	uint64_t edits;   /* distinct edits received */
+	struct edit_seen seen;     /* owned by the connection's thread */
+	_Atomic int64_t progress;  /* seen.last_version, for the main thread */
 };
 
 struct edit_tstat {
 	struct hist lat;
-	uint64_t lost, duplicates, edit_duplicates, foreign;
+	struct edit_counts c;
 };
 
 struct edit_ctx {
@@ -335,32 +334,6 @@ static void seen_max(struct edit_file *f, int64_t v)
 		;
 }
 
-/* "key" (quotes and colon included) and the integer after it. */
-static bool int_after(const char *d, size_t n, const char *key, int64_t *out)
-{
-	size_t kl = strlen(key), i, j;
-	const char *k = memmem(d, n, key, kl);
-	uint64_t v;
-
-	if (!k)
-		return false;
-	i = (size_t)(k - d) + kl;
-	for (j = i; j < n && d[j] >= '0' && d[j] <= '9'; j++)
-		;
-	if (parse_u64n(d + i, j - i, &v) || v > INT64_MAX)
-		return false;
-	*out = (int64_t)v;
-	return true;
-}
-
-/* Parses the marker "<wwwww.sssssss.tttttttttttttttt>" at p. */
-static bool parse_mark(const char *p, size_t n, uint64_t *w, uint64_t *s, uint64_t *t)
-{
-	if (n < EDIT_MARK_LEN || p[0] != '<' || p[6] != '.' || p[14] != '.' || p[31] != '>')
-		return false;
-	return !parse_u64n(p + 1, 5, w) && !parse_u64n(p + 7, 7, s) && !parse_u64n(p + 15, 16, t);
-}
-
 /* ---- subscribers --------------------------------------------------------- */
 
 static bool on_update(void *arg, int thread, size_t conn, const struct sse_event *ev, int64_t recv_us)
@@ -369,39 +342,20 @@ static bool on_update(void *arg, int thread, size_t conn, const struct sse_event
 	struct edit_tstat *ts = &x->tstat[thread];
 	struct edit_sub *s = &x->subs[conn];
 	struct edit_file *f = &x->files[conn % (size_t)x->nfiles];
-	const char *m;
-	int64_t v, last;
-	uint64_t w, seq, t0;
+	struct edit_event e;
+	enum edit_verdict v;
 
-	if (!memmem(ev->data, ev->data_len, "\"type\":\"update\"", 15) ||
-	    !int_after(ev->data, ev->data_len, "\"version\":", &v) ||
-	    !(m = memmem(ev->data, ev->data_len, "\"<", 2)) ||
-	    !parse_mark(m + 1, ev->data_len - (size_t)(m + 1 - ev->data), &w, &seq, &t0)) {
-		ts->foreign++;
+	if (!edit_event_parse(ev->data, ev->data_len, &e)) {
+		ts->c.foreign++;
 		return false;
 	}
-	last = atomic_load_explicit(&s->last_version, memory_order_relaxed);
-	if (v <= last) {
-		ts->duplicates++;
+	v = edit_check(&s->seen, (uint64_t)f->first_writer, (uint64_t)f->nwriters, &e, &ts->c);
+	if (v == EDIT_DUPLICATE)
 		return false;
-	}
-	if (v > last + 1)
-		ts->lost += (uint64_t)(v - last - 1);
-	atomic_store_explicit(&s->last_version, v, memory_order_relaxed);
-	seen_max(f, v);
-	s->updates++;
-	if (w < (uint64_t)f->first_writer || w >= (uint64_t)(f->first_writer + f->nwriters)) {
-		ts->foreign++;
-		return true;
-	}
-	if (seq <= s->wseq[w - (uint64_t)f->first_writer]) {
-		ts->edit_duplicates++;
-		return true;
-	}
-	s->wseq[w - (uint64_t)f->first_writer] = (uint32_t)seq;
-	s->edits++;
-	if ((int64_t)t0 >= x->measure_from_us)
-		hist_record(&ts->lat, recv_us > (int64_t)t0 ? (uint64_t)(recv_us - (int64_t)t0) : 0);
+	atomic_store_explicit(&s->progress, s->seen.last_version, memory_order_relaxed);
+	seen_max(f, e.version);
+	if (v == EDIT_NEW && e.t0_us >= x->measure_from_us)
+		hist_record(&ts->lat, recv_us > e.t0_us ? (uint64_t)(recv_us - e.t0_us) : 0);
 	return true;
 }
 
@@ -416,9 +370,10 @@ static uint64_t rnd_next(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-/* The file's version and text length now (GET .../doc). */
+/* The file's version and text length now (GET .../doc); with mark, also
+ * whether the text holds it (*found). */
 static int doc_state(struct bench_api *a, const struct edit_file *f, struct strbuf *body,
-		     int64_t *version, int64_t *len, int *status)
+		     int64_t *version, int64_t *len, int *status, const char *mark, bool *found)
 {
 	char target[512];
 	struct json_object *root = NULL, *v = NULL, *t = NULL;
@@ -439,33 +394,58 @@ static int doc_state(struct bench_api *a, const struct edit_file *f, struct strb
 	}
 	*version = json_object_get_int64(v);
 	*len = json_object_get_string_len(t); /* our text is ASCII: bytes = UTF-16 units */
+	if (mark)
+		*found = memmem(json_object_get_string(t), (size_t)*len, mark, strlen(mark)) != NULL;
 	json_put(root);
 	return 0;
 }
 
-/* One edit: pushed until accepted, or given up. */
+static void count_accepted(struct edit_writer *wr, int64_t version, bool skipped, int64_t m0)
+{
+	wr->own = version;
+	wr->accepted++;
+	wr->st.accepted++;
+	wr->st.skipped += skipped;
+	atomic_fetch_add(&wr->f->accepted, 1);
+	hist_record(&wr->st.accept_us, (uint64_t)(clock_mono_us() - m0));
+}
+
+/*
+ * One edit: pushed until accepted, or given up.
+ *
+ * The newest version a writer knows may already include this very edit,
+ * accepted by an attempt whose answer was lost (a timeout, a 502): a
+ * subscriber or another writer's answer can report the version before the
+ * lost answer would have. Pushed at such a version, a retry would be
+ * applied a second time — the server skips a repeat only when the earlier
+ * copy lies *after* the pushed version. So once an attempt's outcome is
+ * unknown, no later attempt of the edit goes above that attempt's version
+ * (`cap`), exactly as a collab client pushes its unconfirmed updates at its
+ * synced version. If that version has left the log (410), the document is
+ * read and searched for the edit's marker instead.
+ */
 static void write_edit(struct edit_writer *wr, struct bench_api *a, struct strbuf *resp)
 {
 	struct edit_file *f = wr->f;
 	char mark[64], body[512], target[512];
-	int64_t t0 = clock_wall_us(), m0 = clock_mono_us();
+	int64_t t0 = clock_wall_us(), m0 = clock_mono_us(), cap = INT64_MAX;
 	uint32_t seq = ++wr->seq;
 
-	snprintf(mark, sizeof(mark), "<%05d.%07u.%016lld>", wr->idx % 100000, seq % 10000000u,
-		 (long long)(t0 % 10000000000000000LL));
+	edit_mark_format(mark, sizeof(mark), (uint64_t)wr->idx, seq, t0);
 	snprintf(target, sizeof(target), "/api/v1/projects/%ld/doc/updates?path=%s", f->project,
 		 f->path);
 	wr->st.edits++;
 	for (int attempt = 0; attempt < EDIT_MAX_ATTEMPTS; attempt++) {
 		int64_t seen = atomic_load_explicit(&f->seen, memory_order_relaxed);
 		int64_t v = seen > wr->own ? seen : wr->own;
-		int64_t len = f->len0 + (v - f->v0) * EDIT_MARK_LEN;
-		int64_t pos = (int64_t)(rnd_next(&wr->rnd) % (uint64_t)(len + 1));
-		int64_t p0 = clock_mono_us(), nv = 0, acc = 0, skip = 0;
+		int64_t len, pos, p0 = clock_mono_us(), nv = 0, acc = 0, skip = 0;
 		int status = 0, n, err;
 
-		if (pos == 0)
-			n = snprintf(body, sizeof(body),
+		if (v > cap)
+			v = cap;
+		len = f->len0 + (v - f->v0) * EDIT_MARK_LEN;
+		pos = (int64_t)(rnd_next(&wr->rnd) % (uint64_t)(len + 1));
+		if (pos == 0)			n = snprintf(body, sizeof(body),
 				     "{\"version\":%lld,\"updates\":[{\"clientID\":\"bench-e%d\","
 				     "\"changes\":[[0,\"%s\"],%lld]}]}",
 				     (long long)v, wr->idx, mark, (long long)len);
@@ -486,26 +466,28 @@ static void write_edit(struct edit_writer *wr, struct bench_api *a, struct strbu
 		wr->st.attempts++;
 		err = bench_api_call(a, "POST", target, NULL, body, (size_t)n, &status, resp);
 		hist_record(&wr->st.push_us, (uint64_t)(clock_mono_us() - p0));
-		if (err) {
-			wr->st.transport_errors++;
+		if (err || status == 502 || status == 504) {
+			/* Unknown outcome: the push may have been (or still be)
+			 * accepted. */
+			if (err)
+				wr->st.transport_errors++;
+			else
+				wr->st.http_errors++;
+			wr->st.last_status = status;
+			cap = v;
 			usleep(10000);
 			continue;
 		}
-		if (status == 200 && int_after(resp->buf, resp->len, "\"version\":", &nv) &&
-		    int_after(resp->buf, resp->len, "\"accepted\":", &acc) &&
-		    int_after(resp->buf, resp->len, "\"skipped\":", &skip)) {
+		if (status == 200 && edit_int_after(resp->buf, resp->len, "\"version\":", &nv) &&
+		    edit_int_after(resp->buf, resp->len, "\"accepted\":", &acc) &&
+		    edit_int_after(resp->buf, resp->len, "\"skipped\":", &skip)) {
 			seen_max(f, nv);
 			if (acc == 1 || skip == 1) {
 				/* Accepted now (our update is version nv), or
 				 * skipped: an earlier attempt was accepted, at or
 				 * before nv. Either way nothing of ours lies after
 				 * nv. */
-				wr->own = nv;
-				wr->accepted++;
-				wr->st.accepted++;
-				wr->st.skipped += skip == 1;
-				atomic_fetch_add(&f->accepted, 1);
-				hist_record(&wr->st.accept_us, (uint64_t)(clock_mono_us() - m0));
+				count_accepted(wr, nv, skip == 1, m0);
 				return;
 			}
 			wr->st.http_errors++;
@@ -520,10 +502,18 @@ static void write_edit(struct edit_writer *wr, struct bench_api *a, struct strbu
 		if (status == 410) {
 			int64_t dv, dl;
 			int ds;
+			bool found = false;
 
 			wr->st.gone++;
-			if (!doc_state(a, f, resp, &dv, &dl, &ds))
-				seen_max(f, dv);
+			if (doc_state(a, f, resp, &dv, &dl, &ds, cap < INT64_MAX ? mark : NULL, &found))
+				continue;
+			seen_max(f, dv);
+			if (found) {
+				/* An attempt whose answer was lost was accepted. */
+				count_accepted(wr, dv, true, m0);
+				return;
+			}
+			cap = INT64_MAX; /* not applied, and nothing of it pending below dv */
 			continue;
 		}
 		wr->st.http_errors++;
@@ -737,7 +727,7 @@ static int make_file(struct bench_api *a, struct edit_result *r, struct edit_fil
 		return COHORT_E_UNAVAILABLE;
 	}
 	if (!err)
-		err = doc_state(a, f, resp, &f->v0, &f->len0, &status);
+		err = doc_state(a, f, resp, &f->v0, &f->len0, &status, NULL, NULL);
 	if (err) {
 		snprintf(r->error, sizeof(r->error), "reading %s back: %s (HTTP %d)", f->path,
 			 cohort_strerror(err), status);
@@ -762,7 +752,7 @@ static void check_files(struct edit_ctx *x, struct edit_file *const *fs, int nf,
 	for (int i = 0; i < nf; i++) {
 		struct edit_file *f = fs[i];
 		int64_t v = 0, len = 0, want_v = f->v0 + (int64_t)atomic_load(&f->accepted);
-		int status = 0, err = doc_state(&a, f, &resp, &v, &len, &status);
+		int status = 0, err = doc_state(&a, f, &resp, &v, &len, &status, NULL, NULL);
 
 		side->files_checked++;
 		if (err) {
@@ -845,7 +835,7 @@ static bool subs_caught_up(struct edit_ctx *x, struct bench_clients *bc)
 		const struct edit_file *f = &x->files[i % (size_t)x->nfiles];
 
 		if (bench_clients_conn_ok(bc, i) &&
-		    atomic_load_explicit(&x->subs[i].last_version, memory_order_relaxed) <
+		    atomic_load_explicit(&x->subs[i].progress, memory_order_relaxed) <
 			    atomic_load(&f->seen))
 			return false;
 	}
@@ -877,8 +867,10 @@ static int run_live(struct edit_ctx *x, struct edit_result *r)
 		snprintf(scopes[i].name, sizeof(scopes[i].name), "%s", x->files[i].scope);
 		fs[i] = &x->files[i];
 	}
-	for (size_t i = 0; i < x->nsubs; i++)
-		atomic_store(&x->subs[i].last_version, x->files[i % (size_t)x->nfiles].v_start);
+	for (size_t i = 0; i < x->nsubs; i++) {
+		x->subs[i].seen.last_version = x->files[i % (size_t)x->nfiles].v_start;
+		atomic_store(&x->subs[i].progress, x->subs[i].seen.last_version);
+	}
 	snprintf(path, sizeof(path), "%s/stream/events", x->url.prefix);
 	memset(&co, 0, sizeof(co));
 	co.addr = x->url.addr;
@@ -936,30 +928,31 @@ static int run_live(struct edit_ctx *x, struct edit_result *r)
 	snprintf(r->server, sizeof(r->server), "%s", bench_clients_server(&bc));
 	bench_clients_spread(&bc, &r->per_conn_min, &r->per_conn_max);
 	for (int j = 0; j < o->threads; j++) {
+		const struct edit_counts *c = &x->tstat[j].c;
+
 		hist_merge(&r->latency_us, &x->tstat[j].lat);
-		r->lost += x->tstat[j].lost;
-		r->duplicates += x->tstat[j].duplicates;
-		r->edit_duplicates += x->tstat[j].edit_duplicates;
-		r->foreign += x->tstat[j].foreign;
+		r->lost += c->lost;
+		r->duplicates += c->duplicates;
+		r->edit_duplicates += c->edit_duplicates;
+		r->edit_gaps += c->edits_skipped;
+		r->foreign += c->foreign;
 	}
 	for (size_t i = 0; i < x->nsubs; i++) {
 		const struct edit_file *f = &x->files[i % (size_t)x->nfiles];
-		const struct edit_sub *s = &x->subs[i];
+		const struct edit_seen *s = &x->subs[i].seen;
 		int64_t final = f->v0 + (int64_t)atomic_load(&f->accepted);
-		int64_t last = atomic_load(&s->last_version);
+		uint64_t want = 0;
 
 		if (!bench_clients_conn_ok(&bc, i))
 			continue;
 		r->updates_expected += (uint64_t)(final - f->v_start);
 		r->updates_delivered += s->updates;
-		if (last < final)
-			r->lost += (uint64_t)(final - last);
-		for (int w = 0; w < f->nwriters; w++) {
-			uint32_t acc = x->writers[f->first_writer + w].accepted;
-
-			if (s->wseq[w] < acc)
-				r->edits_missing += acc - s->wseq[w];
-		}
+		if (s->last_version < final)
+			r->lost += (uint64_t)(final - s->last_version);
+		for (int w = 0; w < f->nwriters; w++)
+			want += x->writers[f->first_writer + w].accepted;
+		if (s->edits < want)
+			r->edits_missing += want - s->edits;
 	}
 out:
 	if (x->nsubs && !r->server[0])
@@ -1021,7 +1014,7 @@ static int build(struct edit_ctx *x, struct edit_result *r)
 		x->writers[i].rnd = (uint64_t)i * 7919u + (uint64_t)clock_wall_us();
 	}
 	for (size_t i = 0; i < x->nsubs; i++)
-		if (!(x->subs[i].wseq = calloc((size_t)nw, sizeof(uint32_t))))
+		if (!(x->subs[i].seen.wseq = calloc((size_t)nw, sizeof(uint32_t))))
 			return COHORT_E_NOMEM;
 	for (int j = 0; j < 16; j++)
 		hist_init(&x->tstat[j].lat);
@@ -1041,7 +1034,7 @@ static void ctx_free(struct edit_ctx *x)
 	if (!x)
 		return;
 	for (size_t i = 0; x->subs && i < x->nsubs; i++)
-		free(x->subs[i].wseq);
+		free(x->subs[i].seen.wseq);
 	free(x->subs);
 	free(x->writers);
 	free(x->files);

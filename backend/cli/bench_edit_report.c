@@ -231,6 +231,7 @@ int edit_report_json(const struct edit_result *r, const struct edit_opts *o,
 		ADD(up, "duplicates", ju(r->duplicates));
 		ADD(up, "edit_duplicates", ju(r->edit_duplicates));
 		ADD(up, "edits_missing", ju(r->edits_missing));
+		ADD(up, "edit_gaps", ju(r->edit_gaps));
 		ADD(up, "foreign", ju(r->foreign));
 		ADD(up, "resets", ju(r->resets));
 		ADD(up, "closed", ju(r->closed));

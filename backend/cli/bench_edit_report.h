@@ -7,6 +7,7 @@
 #ifndef COHORT_BENCH_EDIT_REPORT_H
 #define COHORT_BENCH_EDIT_REPORT_H
 
+#include "cli/bench_edit_check.h"
 #include "cli/bench_files_report.h"
 #include "cli/bench_hist.h"
 
@@ -15,7 +16,6 @@
 #include <stdio.h>
 
 #define EDIT_MAX_CPU 8
-#define EDIT_MARK_LEN 32 /* every insert is exactly this many ASCII characters */
 
 struct edit_opts {
 	const char *scenario; /* fanout, hot, size */
@@ -93,6 +93,7 @@ struct edit_result {
 	uint64_t duplicates;         /* a version received again (or older) */
 	uint64_t edit_duplicates;    /* one writer's edit received twice under two versions */
 	uint64_t edits_missing;      /* accepted edits a subscriber never received */
+	uint64_t edit_gaps;          /* a writer's edit numbers skipped in arrival */
 	uint64_t foreign;            /* other events on the streams */
 	uint64_t resets;
 	uint64_t per_conn_min, per_conn_max;
