@@ -309,6 +309,8 @@ struct edit_ctx {
 	int nwriters;
 };
 
+#define EDIT_UNKNOWN_MAX 64
+
 struct edit_writer {
 	struct edit_ctx *x;
 	struct edit_file *f;
@@ -318,6 +320,10 @@ struct edit_writer {
 	uint32_t seq;        /* edits started */
 	uint32_t accepted;   /* edits accepted */
 	int64_t own;         /* version of its last accepted update */
+	/* markers of edits given up after an unknown outcome: the server check
+	 * looks for them in the document */
+	char unknown[EDIT_UNKNOWN_MAX][EDIT_MARK_LEN + 1];
+	int nunknown;
 	uint64_t rnd;
 	/* phase */
 	int64_t start_mono, end_mono;
@@ -370,10 +376,13 @@ static uint64_t rnd_next(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-/* The file's version and text length now (GET .../doc); with mark, also
- * whether the text holds it (*found). */
+/* Called with the document's text by doc_state. */
+typedef void (*doc_scan_fn)(void *arg, const char *text, size_t len);
+
+/* The file's version and text length now (GET .../doc); scan, if given,
+ * sees the text. */
 static int doc_state(struct bench_api *a, const struct edit_file *f, struct strbuf *body,
-		     int64_t *version, int64_t *len, int *status, const char *mark, bool *found)
+		     int64_t *version, int64_t *len, int *status, doc_scan_fn scan, void *arg)
 {
 	char target[512];
 	struct json_object *root = NULL, *v = NULL, *t = NULL;
@@ -394,10 +403,29 @@ static int doc_state(struct bench_api *a, const struct edit_file *f, struct strb
 	}
 	*version = json_object_get_int64(v);
 	*len = json_object_get_string_len(t); /* our text is ASCII: bytes = UTF-16 units */
-	if (mark)
-		*found = memmem(json_object_get_string(t), (size_t)*len, mark, strlen(mark)) != NULL;
+	if (scan)
+		scan(arg, json_object_get_string(t), (size_t)*len);
 	json_put(root);
 	return 0;
+}
+
+struct mark_find {
+	const char *mark;
+	bool *found;
+};
+
+static void match_mark(void *arg, const struct edit_event *ev)
+{
+	struct mark_find *m = arg;
+	struct edit_event want;
+
+	if (edit_event_parse_mark(m->mark, &want) && want.writer == ev->writer && want.seq == ev->seq)
+		*m->found = true;
+}
+
+static void find_mark(void *arg, const char *text, size_t len)
+{
+	edit_marks_scan(text, len, match_mark, arg);
 }
 
 static void count_accepted(struct edit_writer *wr, int64_t version, bool skipped, int64_t m0)
@@ -505,7 +533,8 @@ static void write_edit(struct edit_writer *wr, struct bench_api *a, struct strbu
 			bool found = false;
 
 			wr->st.gone++;
-			if (doc_state(a, f, resp, &dv, &dl, &ds, cap < INT64_MAX ? mark : NULL, &found))
+			if (doc_state(a, f, resp, &dv, &dl, &ds, cap < INT64_MAX ? find_mark : NULL,
+				      &(struct mark_find){ mark, &found }))
 				continue;
 			seen_max(f, dv);
 			if (found) {
@@ -524,6 +553,8 @@ static void write_edit(struct edit_writer *wr, struct bench_api *a, struct strbu
 		break; /* 4xx: our bug or a setup problem; retrying will not help */
 	}
 	wr->st.failed++;
+	if (cap < INT64_MAX && wr->nunknown < EDIT_UNKNOWN_MAX)
+		memcpy(wr->unknown[wr->nunknown++], mark, EDIT_MARK_LEN + 1);
 }
 
 static void *writer_main(void *arg)
@@ -738,6 +769,47 @@ static int make_file(struct bench_api *a, struct edit_result *r, struct edit_fil
 	return 0;
 }
 
+struct reconcile {
+	struct edit_ctx *x;
+	struct edit_file *f;
+	struct edit_push *side;
+};
+
+/* Edits given up after an unknown outcome that the document holds after all
+ * were accepted: they count as accepted (`unconfirmed`), not failed. */
+static void reconcile_one(void *arg, const struct edit_event *ev)
+{
+	struct reconcile *rc = arg;
+	struct edit_writer *wr;
+
+	if (ev->writer < (uint64_t)rc->f->first_writer ||
+	    ev->writer >= (uint64_t)(rc->f->first_writer + rc->f->nwriters))
+		return;
+	wr = &rc->x->writers[ev->writer];
+	for (int i = 0; i < wr->nunknown; i++) {
+		struct edit_event u;
+
+		if (!edit_event_parse_mark(wr->unknown[i], &u) || u.seq != ev->seq)
+			continue;
+		wr->accepted++;
+		atomic_fetch_add(&rc->f->accepted, 1);
+		rc->side->accepted++;
+		rc->side->unconfirmed++;
+		if (rc->side->failed)
+			rc->side->failed--;
+		wr->unknown[i][0] = '\0'; /* counted once */
+	}
+}
+
+static void reconcile(void *arg, const char *text, size_t len)
+{
+	struct reconcile *rc = arg;
+
+	edit_marks_scan(text, len, reconcile_one, rc);
+	for (int w = 0; w < rc->f->nwriters; w++)
+		rc->x->writers[rc->f->first_writer + w].nunknown = 0;
+}
+
 /* Server check: each file's version and length match what was accepted. */
 static void check_files(struct edit_ctx *x, struct edit_file *const *fs, int nf, struct edit_push *side)
 {
@@ -751,9 +823,25 @@ static void check_files(struct edit_ctx *x, struct edit_file *const *fs, int nf,
 	side->check[0] = '\0';
 	for (int i = 0; i < nf; i++) {
 		struct edit_file *f = fs[i];
-		int64_t v = 0, len = 0, want_v = f->v0 + (int64_t)atomic_load(&f->accepted);
-		int status = 0, err = doc_state(&a, f, &resp, &v, &len, &status, NULL, NULL);
+		int64_t v = 0, len = 0, want_v;
+		struct reconcile rc = { x, f, side };
+		int status = 0, err = 0, unknown = 0;
 
+		for (int w = 0; w < f->nwriters; w++)
+			unknown += x->writers[f->first_writer + w].nunknown;
+		/* With edits of unknown outcome, pushes abandoned by the client
+		 * may still be queued in nginx or cohort-api: wait (up to 10 s)
+		 * until the version stays put for a second before looking. */
+		for (int k = 0; unknown && !err && k < 10; k++) {
+			int64_t before = v;
+
+			err = doc_state(&a, f, &resp, &v, &len, &status, NULL, NULL);
+			if (k && v == before)
+				break;
+			usleep(1000000);
+		}
+		if (!err)
+			err = doc_state(&a, f, &resp, &v, &len, &status, reconcile, &rc);
 		side->files_checked++;
 		if (err) {
 			side->version_mismatches++;
@@ -762,6 +850,7 @@ static void check_files(struct edit_ctx *x, struct edit_file *const *fs, int nf,
 			continue;
 		}
 		seen_max(f, v);
+		want_v = f->v0 + (int64_t)atomic_load(&f->accepted);
 		if (v != want_v) {
 			side->version_mismatches++;
 			snprintf(side->check, sizeof(side->check),

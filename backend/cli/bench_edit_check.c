@@ -8,7 +8,10 @@
  * only string in the change set starting with '<'.
  */
 #include "cli/bench_edit_check.h"
+#include "core/err.h"
 #include "core/num.h"
+
+#include <stdlib.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -50,6 +53,12 @@ static bool parse_mark(const char *p, size_t n, struct edit_event *ev)
 	return true;
 }
 
+bool edit_event_parse_mark(const char *mark, struct edit_event *out)
+{
+	out->version = 0;
+	return parse_mark(mark, strlen(mark), out);
+}
+
 bool edit_event_parse(const char *data, size_t len, struct edit_event *out)
 {
 	const char *m;
@@ -89,4 +98,29 @@ enum edit_verdict edit_check(struct edit_seen *s, uint64_t first_writer, uint64_
 	*last = (uint32_t)ev->seq;
 	s->edits++;
 	return EDIT_NEW;
+}
+
+int edit_marks_scan(const char *text, size_t len,
+		    void (*fn)(void *arg, const struct edit_event *ev), void *arg)
+{
+	/* A stack of the text seen so far; a complete marker at its top is
+	 * reported and popped, which rejoins the marker around it. */
+	char *st = malloc(len + 1);
+	size_t top = 0;
+
+	if (!st)
+		return COHORT_E_NOMEM;
+	for (size_t i = 0; i < len; i++) {
+		struct edit_event ev = { 0, 0, 0, 0 };
+
+		st[top++] = text[i];
+		if (text[i] != '>' || top < EDIT_MARK_LEN)
+			continue;
+		if (parse_mark(st + top - EDIT_MARK_LEN, EDIT_MARK_LEN, &ev)) {
+			fn(arg, &ev);
+			top -= EDIT_MARK_LEN;
+		}
+	}
+	free(st);
+	return 0;
 }

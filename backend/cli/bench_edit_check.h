@@ -58,9 +58,23 @@ void edit_mark_format(char *buf, size_t cap, uint64_t writer, uint64_t seq, int6
  * `update` event with our marker. */
 bool edit_event_parse(const char *data, size_t len, struct edit_event *out);
 
+/* Parses a marker alone (as edit_mark_format wrote it) into writer, seq and
+ * t0_us. */
+bool edit_event_parse_mark(const char *mark, struct edit_event *out);
+
 /* Checks ev against the connection's state and updates both. */
 enum edit_verdict edit_check(struct edit_seen *s, uint64_t first_writer, uint64_t nwriters,
 			     const struct edit_event *ev, struct edit_counts *c);
+
+/*
+ * Calls fn for every marker in a document's text. Inserts land at random
+ * positions, so a later marker may sit inside an earlier one
+ * ("<0001<00002.0000001.1796665091000000>2.0000007.1796665091000000>"); a
+ * marker is recognised once the ones inside it are taken out, in one pass.
+ * The event's version is 0. Returns COHORT_E_NOMEM or 0.
+ */
+int edit_marks_scan(const char *text, size_t len,
+		    void (*fn)(void *arg, const struct edit_event *ev), void *arg);
 
 /* "key" (quotes and colon included) and the unsigned integer after it. */
 bool edit_int_after(const char *d, size_t n, const char *key, int64_t *out);

@@ -138,6 +138,7 @@ static json_object *push_json(const struct edit_result *r, const struct edit_pus
 	ADD(o, "accepted", ju(p->accepted));
 	ADD(o, "accepted_per_s", jd(edit_push_rate(p), 1));
 	ADD(o, "skipped", ju(p->skipped));
+	ADD(o, "unconfirmed", ju(p->unconfirmed));
 	ADD(o, "conflicts", ju(p->conflicts));
 	ADD(o, "retried", ju(p->retried));
 	ADD(o, "version_gone", ju(p->gone));

@@ -55,6 +55,7 @@ struct edit_push {
 	uint64_t attempts;    /* pushes sent, retries included */
 	uint64_t accepted;    /* answered accepted 1 (or skipped: accepted before) */
 	uint64_t skipped;     /* of those, answered skipped (a retry of an accepted push) */
+	uint64_t unconfirmed; /* of those, given up but found in the document at the end */
 	uint64_t conflicts;   /* 409 answers, retried */
 	uint64_t retried;     /* retries of any cause */
 	uint64_t gone;        /* 410 answers (reloaded) */

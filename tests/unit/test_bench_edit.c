@@ -139,6 +139,44 @@ static void test_check(void **state)
 	}
 }
 
+struct found {
+	char list[512];
+	size_t len;
+};
+
+static void collect(void *arg, const struct edit_event *ev)
+{
+	struct found *f = arg;
+	int n = snprintf(f->list + f->len, sizeof(f->list) - f->len, "%llu.%llu ",
+			 (unsigned long long)ev->writer, (unsigned long long)ev->seq);
+
+	assert_true(n > 0 && (size_t)n < sizeof(f->list) - f->len);
+	f->len += (size_t)n;
+}
+
+/* Markers inserted into markers are still found, innermost first. */
+static void test_marks_scan(void **state)
+{
+	char a[64], b[64], c[64], text[512];
+	struct found f;
+	int n;
+
+	(void)state;
+	edit_mark_format(a, sizeof(a), 1, 7, 1796665091000000LL);
+	edit_mark_format(b, sizeof(b), 2, 1, 1796665091000001LL);
+	edit_mark_format(c, sizeof(c), 3, 2, 1796665091000002LL);
+	/* c inside b at 9, b inside a at 4, plus text around and a stray '>'. */
+	n = snprintf(text, sizeof(text), "ab>c%.4s%.9s%s%s%sxyz\n", a, b, c, b + 9, a + 4);
+	assert_true(n > 0);
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(edit_marks_scan(text, (size_t)n, collect, &f), 0);
+	assert_string_equal(f.list, "3.2 2.1 1.7 ");
+	/* A marker cut short is not one. */
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(edit_marks_scan(a, EDIT_MARK_LEN - 1, collect, &f), 0);
+	assert_int_equal(f.len, 0);
+}
+
 static void test_int_after(void **state)
 {
 	const char *d = "{\"version\":12,\"accepted\":1,\"skipped\":0}";
@@ -159,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_mark_roundtrip),
 		cmocka_unit_test(test_foreign_events),
 		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_marks_scan),
 		cmocka_unit_test(test_int_after),
 	};
 
