@@ -133,6 +133,26 @@ test('hot: one file, 6 authors each subscribed, concurrent pushes rebased, each 
   assert.deepEqual(v, [1 + j.pushes.accepted]);
 });
 
+test('pushes abandoned after 5 ms (outcome unknown) are retried safely: each edit once, versions match', { timeout: 90000 }, async () => {
+  // A retry must not be applied on top of an attempt the client gave up
+  // on but the server accepted (or accepts later): docs/bench.md.
+  const out = path.join(c.dir, 'abandon.json');
+  const r = await bench(['edit', 'hot', '--url', c.url, '--course', String(course), '--token-file', tokenFile,
+    '--subscribers', '4', '--writers', '10', '--rate', '20', '--duration', '1.5', '--warmup', '0.2',
+    '--settle', '0.3', '--timeout', '0.005', '--name', 'smokeabandon', '--out', out]);
+  assert.ok(r.code === 0 || r.code === 1, `cohort-bench crashed:\n${r.stdout}\n${r.stderr}`);
+  const j = readJson(out);
+  assert.equal(j.setup.error, undefined);
+  const p = j.pushes;
+  assert.equal(p.server_check.version_mismatches, 0, p.server_check.detail);
+  assert.equal(p.server_check.length_mismatches, 0, p.server_check.detail);
+  for (const k of ['lost', 'duplicates', 'edit_duplicates', 'edits_missing'])
+    assert.equal(j.updates[k], 0, `${k}: ${JSON.stringify(j.updates)}`);
+  assert.equal(j.updates.delivered, j.updates.expected);
+  const v = await versions('smokeabandon', 'edit.txt');
+  assert.deepEqual(v, [1 + p.accepted]);
+});
+
 test('size: both files take edits, ratio reported, server versions match', { timeout: 90000 }, async () => {
   const out = path.join(c.dir, 'size.json');
   const r = await bench(['edit', 'size', '--url', c.url, '--course', String(course), '--token-file', tokenFile,
