@@ -106,6 +106,12 @@ struct edit_result {
 	int ncpu;
 };
 
+/* Parses argv (argv[0] is "edit") with the scenario's defaults and checks
+ * the result: 0, 1 when --help was printed, or COHORT_E_INVAL after a
+ * message on stderr. */
+int edit_opts_parse(int argc, char **argv, struct edit_opts *o);
+bool edit_is_size(const struct edit_opts *o);
+
 double edit_push_rate(const struct edit_push *p);
 uint64_t edit_errors(const struct edit_result *r);
 /* Target metrics: p50_ms p95_ms p99_ms max_ms lost duplicates edit_duplicates
