@@ -88,7 +88,12 @@ static json_object *jd(double v, int decimals)
 
 	if (!isfinite(v))
 		return NULL;
-	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+	switch (decimals) {
+	case 0: snprintf(buf, sizeof(buf), "%.0f", v); break;
+	case 1: snprintf(buf, sizeof(buf), "%.1f", v); break;
+	case 2: snprintf(buf, sizeof(buf), "%.2f", v); break;
+	default: snprintf(buf, sizeof(buf), "%.3f", v); break;
+	}
 	return json_object_new_double_s(v, buf);
 }
 
