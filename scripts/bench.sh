@@ -2,7 +2,8 @@
 # make bench: starts a private cohort (Redis, cohort-api, cohort-stream, the
 # hello-fcgi baseline and nginx on free 127.0.0.1 ports in a temp dir, through
 # tests/integ/lib/cluster-cli.mjs), runs the default cohort-bench scenarios
-# against it (SSE fanout first, then the REST files scenarios), and writes
+# against it (SSE fanout first, then the REST files scenarios, then live
+# editing), and writes
 # var/bench/<scenario>.json, var/bench/summary.txt and var/bench/report.html.
 # Every process is stopped by PID at the end, also on failure or Ctrl-C.
 #
@@ -206,19 +207,30 @@ mapfile -d '' CLUSTER_ENV < <(node -e 'const c = JSON.parse(require("fs").readFi
 cohort_cli() { env "${CLUSTER_ENV[@]}" "$BIN/cohort" "$@"; }
 jget() { node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(process.argv[1].split(".").reduce((o, k) => o?.[k], JSON.parse(s)) ?? ""))' "$1"; }
 
-# A teacher with one project per scenario (a project belongs to a lesson and
-# a participant); the token goes to a file only this user can read.
-files_setup() {
-  local course teacher l1 l2
+# A teacher (user bench) and a course, made once for the REST scenarios; the
+# token goes to a file only this user can read.
+COURSE=
+rest_setup() {
+  local course
+  [ -n "$COURSE" ] && return 0
   cohort_cli user-create bench "Bench" >/dev/null || return 1
   course=$(cohort_cli course-create --owner bench "Bench course") || return 1
-  teacher=$(jget teacher.id <<<"$course")
-  l1=$(cohort_cli lesson-create "$(jget course.id <<<"$course")" "read4k" | jget lesson.id) || return 1
-  l2=$(cohort_cli lesson-create "$(jget course.id <<<"$course")" "list2000" | jget lesson.id) || return 1
-  P_READ=$(cohort_cli project-ensure "$l1" "$teacher" | jget project.id) || return 1
-  P_LIST=$(cohort_cli project-ensure "$l2" "$teacher" | jget project.id) || return 1
+  TEACHER=$(jget teacher.id <<<"$course")
+  COURSE=$(jget course.id <<<"$course")
   (umask 077; cohort_cli mint-token bench --ttl 3600 | jget token >"$WORK/token") || return 1
-  [ -n "$P_READ" ] && [ -n "$P_LIST" ] && [ -s "$WORK/token" ]
+  [ -n "$COURSE" ] && [ -n "$TEACHER" ] && [ -s "$WORK/token" ]
+}
+
+# One project per files scenario (a project belongs to a lesson and a
+# participant).
+files_setup() {
+  local l1 l2
+  rest_setup || return 1
+  l1=$(cohort_cli lesson-create "$COURSE" "read4k" | jget lesson.id) || return 1
+  l2=$(cohort_cli lesson-create "$COURSE" "list2000" | jget lesson.id) || return 1
+  P_READ=$(cohort_cli project-ensure "$l1" "$TEACHER" | jget project.id) || return 1
+  P_LIST=$(cohort_cli project-ensure "$l2" "$TEACHER" | jget project.id) || return 1
+  [ -n "$P_READ" ] && [ -n "$P_LIST" ]
 }
 
 run_files() {
@@ -254,6 +266,68 @@ if wanted files-read4k || wanted files-list2000; then
       --target 'p99_ms<=10' --target 'errors==0'
   else
     log "files setup (user, course, lessons, projects, token through the cohort CLI) failed"
+    FAILED=1
+  fi
+fi
+
+# 5. Live editing (issue 5): REST pushes through nginx, updates over SSE.
+# cohort-bench edit makes its own lessons and projects in the course (one
+# project per file, so a project stream carries exactly one file's updates).
+run_edit() {
+  local name=$1 scenario=$2; shift 2
+  wanted "$name" || return 0
+  wait_quiet
+  log "scenario $name"
+  rm -f "$OUT/$name.json"
+  if "$BENCH" edit "$scenario" --name "$name" --out "$OUT/$name.json" --url "$URL" \
+      --course "$COURSE" --token-file "$WORK/token" --cpu-pid "api=${PIDS[api]}" \
+      --cpu-pid "stream=$STREAM_PID" --cpu-pid "nginx=${PIDS[nginx]}" \
+      --cpu-pid "redis=${PIDS[redis]}" "$@" | tee -a "$OUT/summary.txt"; then
+    RESULTS+=("$OUT/$name.json")
+  else
+    log "scenario $name failed to run"
+    [ -s "$OUT/$name.json" ] && RESULTS+=("$OUT/$name.json")
+    FAILED=1
+  fi
+  echo >>"$OUT/summary.txt"
+  sleep 1
+  kill -0 "$STREAM_PID" 2>/dev/null || { log "cohort-stream died"; exit 1; }
+}
+
+if wanted edit-fanout || wanted edit-fanout-r1 || wanted edit-hot || wanted edit-hot-r1 ||
+   wanted edit-size; then
+  if rest_setup; then
+    # 100 files x 30 subscribers x 3 writers at 5 edits/s (1,500 pushes/s
+    # offered, 45,000 deliveries/s).
+    run_edit edit-fanout fanout --files 100 --subscribers 30 --writers 3 --rate 5 \
+      --duration 15 --warmup 2 \
+      --target 'p50_ms<=2' --target 'p99_ms<=10' --target 'lost==0' --target 'duplicates==0' \
+      --target 'server_mismatches==0'
+    # The same at 1 edit/s per writer (300 pushes/s): where the system
+    # stands below its limit (2 CPUs carry about 1,000 such edits/s at best).
+    run_edit edit-fanout-r1 fanout --files 100 --subscribers 30 --writers 3 --rate 1 \
+      --duration 10 --warmup 2 \
+      --note "a fifth of the target rate: where the system stands below its limit" \
+      --target 'p50_ms<=2' --target 'p99_ms<=10' --target 'lost==0' --target 'duplicates==0' \
+      --target 'server_mismatches==0'
+    # One file, 200 authors at 5 edits/s (1,000 pushes/s offered), each
+    # author also subscribed; then at 1 edit/s each.
+    run_edit edit-hot hot --files 1 --subscribers 200 --writers 200 --rate 5 \
+      --duration 10 --warmup 2 \
+      --target 'lost==0' --target 'duplicates==0' --target 'edit_duplicates==0' \
+      --target 'edits_missing==0' --target 'p95_ms<=100' --target 'server_mismatches==0'
+    run_edit edit-hot-r1 hot --files 1 --subscribers 200 --writers 200 --rate 1 \
+      --duration 10 --warmup 2 \
+      --note "a fifth of the target rate: where the system stands below its limit" \
+      --target 'lost==0' --target 'duplicates==0' --target 'edit_duplicates==0' \
+      --target 'edits_missing==0' --target 'p95_ms<=100' --target 'server_mismatches==0'
+    # Accepted edits/s on a 1 MB file against a 1 KB file: 8 closed-loop
+    # writers, alternating 2 x 5 s on each.
+    run_edit edit-size size --writers 8 --rate 0 --duration 5 --rounds 2 --warmup 1 \
+      --small 1024 --large 1000000 \
+      --target 'ratio>=0.8' --target 'server_mismatches==0'
+  else
+    log "edit setup (user, course, token through the cohort CLI) failed"
     FAILED=1
   fi
 fi

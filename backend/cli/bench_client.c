@@ -56,6 +56,7 @@ struct bench_thread {
 	pthread_t th;
 	bool started;
 	int epfd;
+	int index;
 	size_t first, count; /* our slice of bc->conns */
 	size_t next;         /* index in the slice of the next connection to open */
 	size_t inflight;     /* opened, not yet resolved */
@@ -154,6 +155,18 @@ static int on_event(void *arg, const struct sse_event *ev)
 	bool dup = false;
 
 	t->c.events++;
+	if (t->bc->o.on_event) {
+		if (ev->type_len == 5 && !memcmp(ev->type, "reset", 5))
+			t->c.resets++;
+		if (!t->bc->o.on_event(t->bc->o.event_arg, t->index, (size_t)(c - t->bc->conns), ev,
+				       t->now_wall))
+			return 0;
+		c->delivered++;
+		t->c.delivered++;
+		atomic_store_explicit(&t->delivered, t->c.delivered, memory_order_relaxed);
+		timeline_add(t);
+		return 0;
+	}
 	if (!data_int(ev->data, ev->data_len, "\"bench_us\":", &us) ||
 	    !data_int(ev->data, ev->data_len, "\"bench_stream\":", &sidx) ||
 	    !data_int(ev->data, ev->data_len, "\"bench_seq\":", &seq)) {
@@ -444,12 +457,14 @@ static int build_requests(struct bench_clients *bc)
 	if (!bc->requests || !bc->request_lens)
 		return COHORT_E_NOMEM;
 	for (size_t i = 0; i < o->nstreams; i++) {
-		char buf[1024];
+		char buf[6144];
 		int n = snprintf(buf, sizeof(buf),
 				 "GET %s?streams=%s HTTP/1.1\r\nHost: %s\r\n"
 				 "Accept: text/event-stream\r\nCache-Control: no-cache\r\n"
-				 "User-Agent: cohort-bench\r\n\r\n",
-				 o->path, o->scopes[i].name, o->host_header);
+				 "%s%s%sUser-Agent: cohort-bench\r\n\r\n",
+				 o->path, o->scopes[i].name, o->host_header,
+				 o->token ? "Authorization: Bearer " : "", o->token ? o->token : "",
+				 o->token ? "\r\n" : "");
 
 		if (n < 0 || (size_t)n >= sizeof(buf))
 			return COHORT_E_LIMIT;
@@ -484,6 +499,7 @@ int bench_clients_start(struct bench_clients *bc, const struct bench_client_opts
 		struct bench_thread *t = &bc->threads[j];
 
 		t->bc = bc;
+		t->index = j;
 		t->first = o->nconns * (size_t)j / (size_t)o->threads;
 		t->count = o->nconns * (size_t)(j + 1) / (size_t)o->threads - t->first;
 		hist_init(&t->lat);
@@ -636,6 +652,12 @@ uint64_t bench_clients_received_between(const struct bench_clients *bc, int64_t 
 		for (int64_t i = a; bc->threads[j].timeline && i < b; i++)
 			sum += bc->threads[j].timeline[i];
 	return sum;
+}
+
+bool bench_clients_conn_ok(const struct bench_clients *bc, size_t i)
+{
+	return bc->conns && i < bc->o.nconns &&
+	       (bc->conns[i].state == CS_STREAM || bc->conns[i].state == CS_CLOSED);
 }
 
 const char *bench_clients_server(const struct bench_clients *bc)

@@ -30,6 +30,17 @@ struct bench_conn;
 #define TIMELINE_STEP_US 10000
 #define TIMELINE_MAX 60000 /* ten minutes */
 
+struct sse_event;
+
+/*
+ * An event handler that replaces the fanout checks (cohort-bench edit has its
+ * own events): called on the connection's thread for every event with data,
+ * with the wall time right after the read that brought it. Returns true when
+ * the event counts as a delivery (progress counter and timeline).
+ */
+typedef bool (*bench_event_fn)(void *arg, int thread, size_t conn, const struct sse_event *ev,
+			       int64_t recv_us);
+
 struct bench_client_opts {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
@@ -44,6 +55,9 @@ struct bench_client_opts {
 	size_t max_line;
 	int read_interval_us; /* least time between two epoll waits (0: none) */
 	int64_t origin_us; /* wall time that timeline slot 0 starts at */
+	const char *token; /* sent as a Bearer token when set */
+	bench_event_fn on_event; /* NULL: the fanout checks */
+	void *event_arg;
 };
 
 /* Totals of one thread, summed over threads by bench_clients_totals. */
@@ -101,6 +115,9 @@ uint64_t bench_clients_received_between(const struct bench_clients *bc, int64_t 
 					int64_t to_us);
 /* The summed timeline; *len slots (caller frees). */
 uint64_t *bench_clients_timeline(const struct bench_clients *bc, size_t *len);
+/* Whether connection i got its 200 event-stream head (and may since have
+ * been closed). After stop. */
+bool bench_clients_conn_ok(const struct bench_clients *bc, size_t i);
 /* The Server header of the first response ("" when none). */
 const char *bench_clients_server(const struct bench_clients *bc);
 void bench_clients_release(struct bench_clients *bc);

@@ -11,6 +11,7 @@
  * requests over the sum of its phases' durations. Setup requests (creating
  * the files) are never measured.
  */
+#include "cli/bench_api.h"
 #include "cli/bench_files.h"
 #include "cli/bench_files_report.h"
 #include "cli/bench_http.h"
@@ -27,7 +28,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define FILES_TOKEN_MAX 4096
 #define FILES_TREE_MAX ((size_t)64 << 20)
 
 enum opt_type { OPT_STR, OPT_LONG, OPT_DBL, OPT_FLAG, OPT_MULTI };
@@ -201,43 +201,12 @@ static int check_opts(const struct files_opts *o)
 	return why ? COHORT_E_INVAL : 0;
 }
 
-/* The token from --token-file or $COHORT_BENCH_TOKEN, without whitespace. */
-static int load_token(const struct files_opts *o, char *tok, size_t cap)
-{
-	const char *env = getenv("COHORT_BENCH_TOKEN");
-	size_t n = 0;
-
-	if (o->token_file) {
-		FILE *f = fopen(o->token_file, "r");
-
-		if (!f) {
-			fprintf(stderr, "cohort-bench files: cannot read %s\n", o->token_file);
-			return COHORT_E_IO;
-		}
-		n = fread(tok, 1, cap - 1, f);
-		fclose(f);
-	} else if (env) {
-		n = strlen(env);
-		if (n >= cap)
-			n = cap - 1;
-		memcpy(tok, env, n);
-	}
-	while (n && (tok[n - 1] == '\n' || tok[n - 1] == '\r' || tok[n - 1] == ' '))
-		n--;
-	tok[n] = '\0';
-	if (!n || strpbrk(tok, " \r\n\t")) {
-		fprintf(stderr, "cohort-bench files: no usable token (--token-file or $COHORT_BENCH_TOKEN)\n");
-		return COHORT_E_INVAL;
-	}
-	return 0;
-}
-
 /* ---- requests ---------------------------------------------------------- */
 
 struct files_ctx {
 	const struct files_opts *o;
 	struct sys_url url;
-	char token[FILES_TOKEN_MAX];
+	char token[BENCH_TOKEN_MAX];
 	struct strbuf content; /* the body of every file created */
 };
 
@@ -580,7 +549,7 @@ int bench_files_main(int argc, char **argv)
 		goto out;
 	}
 	x->o = &o;
-	if (load_token(&o, x->token, sizeof(x->token)))
+	if (bench_token_load(o.token_file, "cohort-bench files", x->token, sizeof(x->token)))
 		goto out;
 	if (sys_url_parse(o.url, &x->url, err_s, sizeof(err_s))) {
 		fprintf(stderr, "cohort-bench files: %s\n", err_s);

@@ -98,9 +98,17 @@ int files_target_parse(struct files_target *t, const char *expr)
 
 void files_target_eval(struct files_target *t, const struct files_run *fr)
 {
-	double v = 0, th = t->threshold;
+	double v = 0;
+	bool known = metric(fr, t->metric, &v);
 
-	t->known = metric(fr, t->metric, &v);
+	files_target_decide(t, known, v);
+}
+
+void files_target_decide(struct files_target *t, bool known, double v)
+{
+	double th = t->threshold;
+
+	t->known = known;
 	t->value = v;
 	if (!t->known)
 		t->pass = false;

@@ -94,6 +94,9 @@ const struct files_side *files_main_side(const struct files_run *fr);
  * evaluated (an unknown one fails). */
 int files_target_parse(struct files_target *t, const char *expr);
 void files_target_eval(struct files_target *t, const struct files_run *fr);
+/* Sets known, value and pass for a metric measured elsewhere (also used by
+ * cohort-bench edit). */
+void files_target_decide(struct files_target *t, bool known, double v);
 
 void files_report_print(const struct files_run *fr, const struct files_opts *o,
 			const struct files_target *t, int nt, FILE *f);

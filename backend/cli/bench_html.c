@@ -81,6 +81,15 @@ static void td_num(FILE *f, json_object *o, const char *path, int decimals, cons
 	fputs("</td>", f);
 }
 
+/* td_num of path, or of alt when path is absent (edit runs name some
+ * columns differently). */
+static void td_num_or(FILE *f, json_object *o, const char *path, const char *alt, int decimals)
+{
+	double v;
+
+	td_num(f, o, jnum(o, path, &v) ? path : alt, decimals, "");
+}
+
 static void summary_row(FILE *f, json_object *r)
 {
 	json_object *targets = jpath(r, "targets");
@@ -97,13 +106,15 @@ static void summary_row(FILE *f, json_object *r)
 	esc(f, jstr(r, "config.via"));
 	fputs("</td>", f);
 	td_num(f, r, "connect.ok", 0, "");
-	td_num(f, r, "config.streams", 0, "");
-	td_num(f, r, "config.rate_per_s", 0, "");
+	td_num_or(f, r, "config.streams", "config.files", 0);
+	td_num_or(f, r, "config.rate_per_s", "pushes.accepted_per_s", 0);
 	fputs("<td class=n>", f);
 	if (jnum(r, "events.expected", &expected) && jnum(r, "events.lost", &lost))
 		fprintf(f, "%.0f / %.0f", expected - lost, expected);
+	else if (jnum(r, "updates.expected", &expected) && jnum(r, "updates.delivered", &lost))
+		fprintf(f, "%.0f / %.0f", lost, expected);
 	fputs("</td>", f);
-	td_num(f, r, "events.lost", 0, "");
+	td_num_or(f, r, "events.lost", "updates.lost", 0);
 	td_num(f, r, "throughput.deliveries_per_s", 0, "");
 	td_num(f, r, "latency_ms.p50", 3, "");
 	td_num(f, r, "latency_ms.p99", 3, "");
@@ -345,8 +356,8 @@ int bench_report_main(int argc, char **argv)
 		   "append-to-delivery (wall clock before XADD to wall clock after the read); "
 		   "see docs/bench.md.</p>\n",
 		style, date, n, n == 1 ? "" : "s");
-	fputs("<table><tr><th>run</th><th>mode</th><th>via</th><th>subscribers</th><th>streams</th>"
-	      "<th>events/s</th><th>delivered / expected</th><th>lost</th><th>deliveries/s</th>"
+	fputs("<table><tr><th>run</th><th>mode</th><th>via</th><th>subscribers</th><th>streams (edit: files)</th>"
+	      "<th>events/s (edit: accepted)</th><th>delivered / expected</th><th>lost</th><th>deliveries/s</th>"
 	      "<th>p50 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th><th>RSS B/conn</th>"
 	      "<th>streamer CPU</th><th>errors</th><th>targets</th></tr>\n",
 	      f);

@@ -2,6 +2,7 @@
  * cohort-bench — the load generator of cohort. One command per mode, from
  * one table; see docs/bench.md.
  */
+#include "cli/bench_edit.h"
 #include "cli/bench_fanout.h"
 #include "cli/bench_files.h"
 #include "cli/bench_hello.h"
@@ -19,6 +20,8 @@ static const struct command {
 	  "SSE subscribers on dev streams, events appended to Redis; --idle for memory only" },
 	{ "files", bench_files_main,
 	  "REST load through nginx: read4k (a 4 KiB file vs hello-fcgi), list2000 (a tree)" },
+	{ "edit", bench_edit_main,
+	  "live editing through nginx: fanout (100 files), hot (1 file, 200 authors), size (1 MB vs 1 KB)" },
 	{ "hello-fcgi", bench_hello_main, "the trivial FastCGI responder files read4k compares with" },
 	{ "report", bench_report_main, "HTML report from JSON results: report --out F.html A.json..." },
 };

@@ -266,7 +266,7 @@ static json_object *latency_json(const struct hist *h)
 	return o;
 }
 
-static json_object *histogram_json(const struct hist *h)
+json_object *report_hist_json(const struct hist *h)
 {
 	json_object *a = json_object_new_array();
 
@@ -403,7 +403,7 @@ static json_object *build(const struct bench_result *r)
 		ADD(o, "negative", ju(r->negative_latency));
 		ADD(o, "measured", js("append (wall clock before XADD) to receive (wall clock after read)"));
 		ADD(root, "latency_ms", o);
-		ADD(root, "latency_histogram_us", histogram_json(&r->latency_us));
+		ADD(root, "latency_histogram_us", report_hist_json(&r->latency_us));
 		ADD(root, "timeline", timeline_json(r));
 
 		o = json_object_new_object();

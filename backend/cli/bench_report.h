@@ -135,4 +135,9 @@ int report_write_json(const struct bench_result *r, const char *path);
 void report_print(const struct bench_result *r, FILE *f);
 void report_release(struct bench_result *r);
 
+struct json_object;
+/* A histogram's non-empty buckets as [[low_us, high_us, count], ...] (the
+ * report's "latency_histogram_us"; also used by cohort-bench edit). */
+struct json_object *report_hist_json(const struct hist *h);
+
 #endif
