@@ -883,8 +883,8 @@ int cs_to_json(const struct changeset *cs, struct strbuf *out)
 
 /* ---- apply ----------------------------------------------------------------- */
 
-int cs_apply(const struct changeset *cs, const char *doc, size_t doclen, struct strbuf *out, char *err,
-	     size_t errlen)
+static int apply(const struct changeset *cs, const char *doc, size_t doclen, bool ascii, struct strbuf *out,
+		 char *err, size_t errlen)
 {
 	size_t start = out->len, pos = 0;
 	int rc = 0;
@@ -894,8 +894,16 @@ int cs_apply(const struct changeset *cs, const char *doc, size_t doclen, struct 
 	for (size_t i = 0; i < cs->nsec; i++) {
 		const struct section *s = &cs->sec[i];
 		size_t from = pos;
+		bool fits;
 
-		if (advance_units(doc, doclen, &pos, s->len)) {
+		if (ascii) {
+			fits = (uint64_t)s->len <= doclen - pos;
+			if (fits)
+				pos += (size_t)s->len;
+		} else {
+			fits = !advance_units(doc, doclen, &pos, s->len);
+		}
+		if (!fits) {
 			set_err(err, errlen,
 				"the change set does not fit the document (length, or a position inside a surrogate pair)");
 			rc = COHORT_E_RANGE;
@@ -919,4 +927,16 @@ out:
 			out->buf[start] = '\0';
 	}
 	return rc;
+}
+
+int cs_apply(const struct changeset *cs, const char *doc, size_t doclen, struct strbuf *out, char *err,
+	     size_t errlen)
+{
+	return apply(cs, doc, doclen, false, out, err, errlen);
+}
+
+int cs_apply_ascii(const struct changeset *cs, const char *doc, size_t doclen, struct strbuf *out, char *err,
+		   size_t errlen)
+{
+	return apply(cs, doc, doclen, true, out, err, errlen);
 }

@@ -71,6 +71,11 @@ int64_t cs_utf16_len(const char *text, size_t len);
  * section boundary falls inside a surrogate pair; out is then unchanged. */
 int cs_apply(const struct changeset *cs, const char *doc, size_t doclen, struct strbuf *out,
 	     char *err, size_t errlen);
+/* cs_apply for a document the caller knows is all ASCII (its UTF-16 length
+ * equals its byte length), where a position is a byte offset: no walk over
+ * the retained text to find one, so the cost is the copy alone. */
+int cs_apply_ascii(const struct changeset *cs, const char *doc, size_t doclen, struct strbuf *out,
+		   char *err, size_t errlen);
 
 /* *out = a.map(b, before): a rebased over b (both on the same document);
  * before == true puts a's insertions before b's at equal positions, exactly

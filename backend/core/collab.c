@@ -228,7 +228,8 @@ static int entry_apply(struct centry *e, const struct changeset *cs, char *err, 
 	int rc;
 
 	strbuf_init(&next, STRBUF_DEFAULT_MAX);
-	rc = cs_apply(cs, e->text.buf ? e->text.buf : "", e->text.len, &next, err, errlen);
+	rc = ((uint64_t)e->len16 == e->text.len ? cs_apply_ascii : cs_apply)(cs, e->text.buf ? e->text.buf : "",
+									     e->text.len, &next, err, errlen);
 	if (rc) {
 		strbuf_release(&next);
 		return rc;
@@ -621,9 +622,12 @@ int collab_push(struct workspace *ws, const char *path, long long version,
 		for (size_t i = 0; i < nq && !rc; i++) {
 			struct strbuf tmp = STRBUF_INIT;
 			const struct strbuf *from_text = i ? &next : &e->text;
+			/* As many bytes as UTF-16 units: all ASCII, positions are offsets. */
+			bool ascii = len_new >= 0 && (uint64_t)len_new == from_text->len;
 
 			strbuf_init(&tmp, STRBUF_DEFAULT_MAX);
-			rc = cs_apply(q[i].cs, from_text->buf ? from_text->buf : "", from_text->len, &tmp, err, errlen);
+			rc = (ascii ? cs_apply_ascii : cs_apply)(q[i].cs, from_text->buf ? from_text->buf : "",
+								from_text->len, &tmp, err, errlen);
 			strbuf_release(&next);
 			next = tmp;
 			len_new = cs_new_len(q[i].cs);

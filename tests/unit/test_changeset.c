@@ -25,6 +25,9 @@
 
 #define FIXTURES "tests/fixtures/changeset/cases.json"
 
+/* Fixture cases whose document is all ASCII (checked with cs_apply_ascii too). */
+static size_t ascii_cases;
+
 static struct json_object *load_fixtures(void)
 {
 	const char *path = getenv("COHORT_CS_FIXTURES");
@@ -152,6 +155,16 @@ static void check_case(size_t idx, struct json_object *c, struct counts *n)
 		fail_msg("case %zu: cs_new_len differs from the result's length", idx);
 	if (cs_apply(b, doc, doclen, &rb, err, sizeof(err)))
 		fail_msg("case %zu: apply b failed: %s", idx, err);
+	if ((uint64_t)cs_utf16_len(doc, doclen) == doclen) {
+		/* An all-ASCII document: the offset fast path gives the same text. */
+		struct strbuf fast = STRBUF_INIT;
+
+		if (cs_apply_ascii(a, doc, doclen, &fast, err, sizeof(err)) || fast.len != ra.len ||
+		    memcmp(fast.buf ? fast.buf : "", ra.buf ? ra.buf : "", ra.len))
+			fail_msg("case %zu: cs_apply_ascii differs from cs_apply", idx);
+		strbuf_release(&fast);
+		ascii_cases++;
+	}
 
 	/* Map, both sides of a tie. */
 	rc = cs_map(a, b, false, &mf);
@@ -506,6 +519,25 @@ static struct changeset *P(const char *json)
 	return cs;
 }
 
+static void test_apply_ascii_refusals(void **state)
+{
+	struct changeset *longer = P("[4]"), *shorter = P("[2]"), *ins = P("[1, [1, \"xy\"], 1]");
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	assert_int_equal(cs_apply_ascii(longer, "abc", 3, &sb, NULL, 0), COHORT_E_RANGE);
+	assert_int_equal(cs_apply_ascii(shorter, "abc", 3, &sb, NULL, 0), COHORT_E_RANGE);
+	assert_int_equal(sb.len, 0);
+	assert_int_equal(cs_apply_ascii(ins, "abc", 3, &sb, NULL, 0), 0);
+	assert_string_equal(sb.buf, "axyc");
+	/* The fixtures held ASCII documents for the differential check above. */
+	assert_true(ascii_cases > 100);
+	strbuf_release(&sb);
+	cs_free(longer);
+	cs_free(shorter);
+	cs_free(ins);
+}
+
 static void test_mismatch(void **state)
 {
 	struct changeset *a = P("[3]"), *b = P("[[2]]"), *c = P("[1, [0, \"x\"]]"), *out = NULL;
@@ -675,7 +707,7 @@ int main(void)
 		cmocka_unit_test(test_from_json_not_array),
 		cmocka_unit_test(test_apply_rows), cmocka_unit_test(test_mismatch),
 		cmocka_unit_test(test_limits),     cmocka_unit_test(test_accessors),
-		cmocka_unit_test(test_every_position),
+		cmocka_unit_test(test_every_position), cmocka_unit_test(test_apply_ascii_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
