@@ -94,6 +94,12 @@ int worker_db(struct worker *w, struct db **out)
 	return 0;
 }
 
+void worker_db_close(struct worker *w)
+{
+	db_close(w->db);
+	w->db = NULL;
+}
+
 /* request_reader over the FastCGI stdin stream. FCGX_GetStr returns fewer
  * bytes than asked only at the end of the stream. */
 static long fcgx_read(void *ctx, char *buf, size_t len)

@@ -32,6 +32,9 @@ void worker_release(struct worker *w);
  * ping is older than WORKER_DB_PING_US, not on every call. */
 int worker_db(struct worker *w, struct db **out);
 
+/* Closes the database handle; the next worker_db opens a new one. */
+void worker_db_close(struct worker *w);
+
 /* Handles the request accepted on fcgx and writes its response; the caller
  * finishes the request (FCGX_Finish_r) afterwards. */
 void worker_serve(struct worker *w, struct FCGX_Request *fcgx);

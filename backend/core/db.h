@@ -84,5 +84,7 @@ int db_begin(struct db *db);
 int db_begin_immediate(struct db *db);
 int db_commit(struct db *db);
 int db_rollback(struct db *db);
+/* True between a begin and its commit or rollback. */
+bool db_in_transaction(const struct db *db);
 
 #endif

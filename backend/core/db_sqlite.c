@@ -319,22 +319,41 @@ int db_changes(struct db *db)
 	return sqlite3_changes(db->h);
 }
 
+/* One statement without parameters or rows, through the statement cache:
+ * transactions begin and end on every request, sqlite3_exec would parse
+ * the text each time. */
+static int exec_cached(struct db *db, const char *sql)
+{
+	struct db_stmt *st;
+	int err = db_prepare(db, sql, &st);
+
+	if (!err)
+		err = db_step(st);
+	db_finalize(st);
+	return err == DB_ROW ? 0 : err;
+}
+
 int db_begin(struct db *db)
 {
-	return db_exec(db, "BEGIN");
+	return exec_cached(db, "BEGIN");
 }
 
 int db_begin_immediate(struct db *db)
 {
-	return db_exec(db, "BEGIN IMMEDIATE");
+	return exec_cached(db, "BEGIN IMMEDIATE");
 }
 
 int db_commit(struct db *db)
 {
-	return db_exec(db, "COMMIT");
+	return exec_cached(db, "COMMIT");
 }
 
 int db_rollback(struct db *db)
 {
-	return db_exec(db, "ROLLBACK");
+	return exec_cached(db, "ROLLBACK");
+}
+
+bool db_in_transaction(const struct db *db)
+{
+	return db && db->h && !sqlite3_get_autocommit(db->h);
 }
