@@ -149,10 +149,18 @@ static size_t send_response(FCGX_Request *fcgx, const struct request *req, const
 				log_warn("response_stream_failed", LF_S("rid", req->id), LF_S("error", cohort_errcode(err)),
 					 LF_I("bytes", (long long)o.sent));
 			sent = o.sent;
+			FCGX_FFlush(fcgx->out);
 		} else if (strcmp(req->method, "HEAD") && res->body.len &&
-			   FCGX_PutStr(res->body.buf, (int)res->body.len, fcgx->out) == (int)res->body.len)
+			   FCGX_PutStr(res->body.buf, (int)res->body.len, fcgx->out) == (int)res->body.len) {
 			sent = res->body.len;
-		FCGX_FFlush(fcgx->out);
+		}
+		/* A buffered response goes out with FCGX_Finish_r, in the same
+		 * write as the end-of-request records when it fits libfcgi's
+		 * buffer (8 KiB): one write here, one read in the web server.
+		 * Unless a request body is left to drain: then the answer goes
+		 * first, as it did before the drain could take a while. */
+		if (req->content_length > 0 && !req->body_complete)
+			FCGX_FFlush(fcgx->out);
 	}
 	if (FCGX_GetError(fcgx->out))
 		log_debug("response_write_failed", LF_S("rid", req->id));
