@@ -124,7 +124,7 @@ static void test_byte_bound(void **state)
 	assert_non_null(body);
 	memset(body, 'x', quarter);
 	for (int i = 0; i < 4; i++) {
-		char key[8];
+		char key[16];
 
 		snprintf(key, sizeof(key), "b%d", i);
 		treecache_put(key, "1.1.1", body, quarter);
