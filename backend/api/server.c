@@ -229,7 +229,8 @@ static void *worker_main(void *arg)
 		s->idle_since = clock_mono_us();
 		srv->active--;
 		/* Once stopping, idle connections are no longer watched (they are
-		 * closed at the end). One epoll refuses cannot be watched: close it. */
+		 * closed at the end). A connection epoll refuses to watch would
+		 * never be served again: close it. */
 		if (s->state == SLOT_IDLE && !srv->stopping && arm(srv, s->fcgx.ipcFd, idx)) {
 			log_warn("epoll_arm_failed", LF_S("error", strerror(errno)));
 			FCGX_Free(&s->fcgx, 1);
