@@ -4,12 +4,50 @@
 #include "api/permission.h"
 #include "api/request.h"
 #include "api/routes.h"
+#include "api/worker.h"
 #include "core/clock.h"
 #include "core/config.h"
+#include "core/db.h"
 #include "core/err.h"
 #include "core/log.h"
 
+#include <stdbool.h>
 #include <stdio.h>
+
+/*
+ * Who is asking, once, for every route that is not public (a bad token is
+ * refused even where anonymous callers would pass), then whether they may.
+ * Both are a handful of one-row lookups (user, project, course, grants,
+ * participation): they run in one read transaction, so they see one
+ * snapshot and take SQLite's locks once instead of once per statement. The
+ * transaction ends here, before the handler, which may write.
+ */
+static int authorize(struct request *req, struct response *res)
+{
+	enum permission p = req->match.route->perm;
+	struct db *db = NULL;
+	bool txn = false;
+	int err = 0;
+
+	if (p != PERM_PUBLIC && p != PERM_DEV) {
+		txn = worker_db(req->worker, &db) == 0 && db_begin(db) == 0;
+		err = authn_resolve(req, res);
+	}
+	if (!err)
+		err = permission_check(p, req, res);
+	if (txn && db_commit(db))
+		db_rollback(db);
+	if (db && db_in_transaction(db)) {
+		/* The handler must start outside any transaction: give up this
+		 * connection rather than run it inside a stuck one. */
+		log_error("db_transaction_stuck", LF_S("rid", req->id), LF_S("error", db_last_error(db)));
+		worker_db_close(req->worker);
+		req->db = NULL;
+		if (!err)
+			err = COHORT_E_DB;
+	}
+	return err;
+}
 
 static int route_request(const struct route *table, size_t n, struct request *req, struct response *res)
 {
@@ -35,14 +73,7 @@ static int route_request(const struct route *table, size_t n, struct request *re
 	}
 	if (err)
 		return err;
-	/* Who is asking, once, for every route that is not public: a bad token
-	 * is refused even where anonymous callers would pass. */
-	if (req->match.route->perm != PERM_PUBLIC && req->match.route->perm != PERM_DEV) {
-		err = authn_resolve(req, res);
-		if (err)
-			return err;
-	}
-	err = permission_check(req->match.route->perm, req, res);
+	err = authorize(req, res);
 	if (err)
 		return err;
 	res->detail[0] = '\0';

@@ -2,6 +2,7 @@
 #include "api/wsreq.h"
 #include "api/query.h"
 #include "api/request.h"
+#include "api/treecache.h"
 #include "api/worker.h"
 #include "core/archive.h"
 #include "core/clock.h"
@@ -101,9 +102,18 @@ static void render_stat(struct jsonw *w, const char *path, const struct ws_stat 
 	}
 }
 
+/* The tree cache's key: the workspace (its metadata key names the project
+ * or the room generation), the directory and the mode. */
+static int tree_key(const struct workspace *ws, const char *dir, bool recursive, char *key, size_t cap)
+{
+	int n = snprintf(key, cap, "%s\n%s\n%d", ws->k_meta, dir, recursive);
+
+	return n < 0 || (size_t)n >= cap ? COHORT_E_LIMIT : 0;
+}
+
 int files_tree(struct request *req, struct response *res)
 {
-	char dir[PATH_BUF];
+	char dir[PATH_BUF], key[KV_KEY_MAX + PATH_BUF + 8], gen[WS_GEN_MAX] = "";
 	struct workspace ws;
 	struct ws_list l = { 0 };
 	struct jsonw w;
@@ -114,7 +124,22 @@ int files_tree(struct request *req, struct response *res)
 		return err;
 	recursive = !dir[0] || query_flag(req, "recursive");
 	ws_open(req, &ws);
-	err = workspace_list(&ws, dir, recursive, &l);
+	err = tree_key(&ws, dir, recursive, key, sizeof(key));
+	if (!err && treecache_gen(key, gen, sizeof(gen)))
+		gen[0] = '\0';
+	if (!err)
+		err = workspace_list_since(&ws, dir, recursive, gen, &l);
+	if (err == WS_UNCHANGED) {
+		strbuf_reset(&res->body);
+		err = treecache_copy(key, gen, &res->body);
+		if (!err) {
+			response_json(res, 200);
+			return 0;
+		}
+		/* Replaced by another thread in between: list in full. */
+		strbuf_reset(&res->body);
+		err = workspace_list(&ws, dir, recursive, &l);
+	}
 	if (err)
 		return ws_fail(res, &ws, err);
 	jsonw_init(&w);
@@ -131,6 +156,8 @@ int files_tree(struct request *req, struct response *res)
 	jsonw_end(&w);
 	jsonw_end(&w);
 	err = response_jsonw(res, 200, &w);
+	if (!err)
+		treecache_put(key, l.gen, res->body.buf, res->body.len);
 	jsonw_release(&w);
 	ws_list_release(&l);
 	return err;

@@ -40,7 +40,8 @@ int health_get(struct request *req, struct response *res)
 	struct db *db = NULL;
 	bool redis_ok = rconn_ping(w->redis) == 0;
 	const char *redis_version = redis_ok ? rconn_server_version(w->redis) : NULL;
-	bool db_ok = worker_db(w, &db) == 0;
+	/* worker_db pings only now and then; health asks the database itself. */
+	bool db_ok = worker_db(w, &db) == 0 && db_ping(db) == 0;
 	int err;
 
 	err = strbuf_addf(b, "{\"status\":\"%s\",\"version\":\"%s\"", redis_ok && db_ok ? "ok" : "unavailable",

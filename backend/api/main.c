@@ -14,6 +14,7 @@
 #include "api/router.h"
 #include "api/routes.h"
 #include "api/server.h"
+#include "api/treecache.h"
 #include "core/collab.h"
 #include "core/config.h"
 #include "core/err.h"
@@ -125,6 +126,7 @@ int main(int argc, char **argv)
 	log_info("stopped", LF_I("status", rc));
 out:
 	collab_cache_clear();
+	treecache_clear();
 	listener_close(&l);
 	config_release(&cfg);
 	return rc;

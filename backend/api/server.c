@@ -14,15 +14,26 @@
  *
  * So connections and threads are decoupled. The pool owns a fixed array of
  * connection slots (each an FCGX_Request). The main thread is the only one
- * that polls: the signalfd, a wake-up pipe, the listening socket and every
- * idle kept-alive connection. A readable connection (or a pending accept)
- * is queued; any free worker takes it and calls FCGX_Accept_r, which then
- * finds its data already there (or accepts from the non-blocking listening
- * socket, EAGAIN meaning someone else took it). After the response the slot
- * goes back to the poller as idle, or free if the connection closed. When no
- * slot is free the longest-idle connection is closed to make room. A long
- * request (later: long-poll) occupies one worker, never a connection that
- * another request is waiting on.
+ * that waits for readiness (epoll): the signalfd, a wake-up pipe, the
+ * listening socket and every idle kept-alive connection. A readable
+ * connection (or a pending accept) is queued; any free worker takes it and
+ * calls FCGX_Accept_r, which then finds its data already there (or accepts
+ * from the non-blocking listening socket, EAGAIN meaning someone else took
+ * it). After the response the slot goes back to the poller as idle, or free
+ * if the connection closed. When no slot is free the longest-idle connection
+ * is closed to make room. A long request (later: long-poll) occupies one
+ * worker, never a connection that another request is waiting on.
+ *
+ * Connections and the listening socket are registered EPOLLONESHOT, tagged
+ * with their slot index: an event disarms its descriptor, and whoever makes
+ * the slot idle again re-arms it, under the lock. So a worker hands a
+ * kept-alive connection back with one epoll_ctl, without waking the poller
+ * (a wake-up, a rebuilt poll set and a poll per request, before); it wakes
+ * the poller only when the poller has something to decide (a stop is under
+ * way, or the listening socket is disarmed and a slot may now take a new
+ * connection). Only the poller enqueues idle slots and only the slot's owner
+ * arms it, so an event always belongs to the slot's current connection: a
+ * closed descriptor leaves the epoll set with its pending events.
  *
  * Stopping: SIGTERM/SIGINT arrive on the signalfd (the signals are blocked
  * in every thread). The poller stops accepting and stops watching idle
@@ -49,6 +60,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -76,6 +88,7 @@ struct server {
 	int listen_fd;
 	int sig_fd;
 	int wake[2]; /* workers → poller: a slot changed state */
+	int ep;      /* epoll: the descriptors above and the idle connections */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* the queue has a job, or quit */
@@ -85,6 +98,8 @@ struct server {
 	size_t qhead, qlen;
 	size_t active; /* queued + busy slots */
 	bool accept_pending;
+	bool listen_armed; /* the listening socket is watched */
+	bool stopping;     /* the poller saw a stop signal */
 	bool quit;
 
 	struct worker *workers;
@@ -114,6 +129,24 @@ static void enqueue(struct server *srv, size_t idx)
 	srv->slots[idx].state = SLOT_QUEUED;
 	srv->active++;
 	pthread_cond_signal(&srv->cond);
+}
+
+/* epoll tags of the descriptors that are not connections (slot indexes are
+ * below SIZE_MAX - 3). */
+enum { TAG_SIG = 1, TAG_WAKE, TAG_LISTEN };
+#define TAG(t) ((uint64_t)SIZE_MAX - (t))
+
+/* (Re)arms fd for one readiness event tagged tag: MOD when it is registered
+ * (disarmed by its last event), ADD when it is new. */
+static int arm(struct server *srv, int fd, uint64_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.u64 = tag };
+
+	if (epoll_ctl(srv->ep, EPOLL_CTL_MOD, fd, &ev) == 0)
+		return 0;
+	if (errno == ENOENT && epoll_ctl(srv->ep, EPOLL_CTL_ADD, fd, &ev) == 0)
+		return 0;
+	return -1;
 }
 
 /*
@@ -173,6 +206,7 @@ static void *worker_main(void *arg)
 	for (;;) {
 		struct slot *s;
 		size_t idx;
+		bool wake;
 
 		pthread_mutex_lock(&srv->lock);
 		while (srv->qlen == 0 && !srv->quit)
@@ -194,8 +228,18 @@ static void *worker_main(void *arg)
 		s->state = s->fcgx.ipcFd >= 0 ? SLOT_IDLE : SLOT_FREE;
 		s->idle_since = clock_mono_us();
 		srv->active--;
+		/* Once stopping, idle connections are no longer watched (they are
+		 * closed at the end). A connection epoll refuses to watch would
+		 * never be served again: close it. */
+		if (s->state == SLOT_IDLE && !srv->stopping && arm(srv, s->fcgx.ipcFd, idx)) {
+			log_warn("epoll_arm_failed", LF_S("error", strerror(errno)));
+			FCGX_Free(&s->fcgx, 1);
+			s->state = SLOT_FREE;
+		}
+		wake = srv->stopping || !srv->listen_armed;
 		pthread_mutex_unlock(&srv->lock);
-		wake_poller(srv);
+		if (wake)
+			wake_poller(srv);
 	}
 	free(ta);
 	return NULL;
@@ -233,77 +277,89 @@ static bool can_accept(const struct server *srv)
 /* The poller. Returns 0 when a stop was requested and nothing is in flight. */
 static int poll_loop(struct server *srv)
 {
-	struct pollfd *pfd = calloc(srv->nslots + 3, sizeof(*pfd));
-	size_t *who = calloc(srv->nslots + 3, sizeof(*who));
-	bool stopping = false;
+	size_t cap = srv->nslots + 3;
+	struct epoll_event *evs = calloc(cap, sizeof(*evs));
 	int err = 0;
 
-	if (!pfd || !who) {
-		err = COHORT_E_NOMEM;
-		goto out;
-	}
+	if (!evs)
+		return COHORT_E_NOMEM;
 	for (;;) {
-		size_t n = 0;
-		int r;
+		bool was_stopping;
+		int n;
 
 		pthread_mutex_lock(&srv->lock);
-		if (stopping && srv->active == 0) {
+		if (srv->stopping && srv->active == 0) {
 			pthread_mutex_unlock(&srv->lock);
 			break;
 		}
-		pfd[n++] = (struct pollfd){ .fd = srv->sig_fd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = srv->wake[0], .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = !stopping && can_accept(srv) ? srv->listen_fd : -1,
-					    .events = POLLIN };
-		for (size_t i = 0; !stopping && i < srv->nslots; i++) {
-			if (srv->slots[i].state != SLOT_IDLE)
-				continue;
-			who[n] = i;
-			pfd[n++] = (struct pollfd){ .fd = srv->slots[i].fcgx.ipcFd, .events = POLLIN };
+		if (!srv->stopping && !srv->listen_armed && can_accept(srv)) {
+			if (arm(srv, srv->listen_fd, TAG(TAG_LISTEN)) == 0)
+				srv->listen_armed = true;
+			else
+				log_error("epoll_arm_failed", LF_S("error", strerror(errno)));
 		}
+		was_stopping = srv->stopping;
 		pthread_mutex_unlock(&srv->lock);
 
-		r = poll(pfd, n, -1);
-		if (r < 0) {
+		n = epoll_wait(srv->ep, evs, (int)cap, -1);
+		if (n < 0) {
 			if (errno != EINTR)
 				log_error("poll_failed", LF_S("error", strerror(errno)));
 			continue;
 		}
-		if (pfd[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
+		for (int k = 0; k < n; k++) {
+			uint64_t tag = evs[k].data.u64;
 
-			if (read(srv->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si) && !stopping) {
-				log_info("stopping", LF_I("signal", si.ssi_signo));
-				stopping = true;
+			if (tag == TAG(TAG_SIG)) {
+				struct signalfd_siginfo si;
+
+				if (read(srv->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si) && !was_stopping) {
+					log_info("stopping", LF_I("signal", si.ssi_signo));
+					pthread_mutex_lock(&srv->lock);
+					srv->stopping = true;
+					pthread_mutex_unlock(&srv->lock);
+				}
+			} else if (tag == TAG(TAG_WAKE)) {
+				char buf[64];
+
+				while (read(srv->wake[0], buf, sizeof(buf)) > 0)
+					;
 			}
 		}
-		if (pfd[1].revents & POLLIN) {
-			char buf[64];
-
-			while (read(srv->wake[0], buf, sizeof(buf)) > 0)
-				;
-		}
 		pthread_mutex_lock(&srv->lock);
-		/* Requests already sent on idle connections are served even
-		 * when the stop arrived in the same round. */
-		for (size_t k = 3; k < n; k++)
-			if (pfd[k].revents && srv->slots[who[k]].state == SLOT_IDLE)
-				enqueue(srv, who[k]);
-		if (!stopping && (pfd[2].revents & POLLIN) && can_accept(srv)) {
-			long idx = slot_for_accept(srv);
+		for (int k = 0; k < n; k++) {
+			uint64_t tag = evs[k].data.u64;
 
-			if (idx >= 0) {
-				srv->slots[idx].accept = true;
-				srv->accept_pending = true;
-				enqueue(srv, (size_t)idx);
+			if (tag == TAG(TAG_LISTEN)) {
+				srv->listen_armed = false;
+				if (!srv->stopping && can_accept(srv)) {
+					long idx = slot_for_accept(srv);
+
+					if (idx >= 0) {
+						srv->slots[idx].accept = true;
+						srv->accept_pending = true;
+						enqueue(srv, (size_t)idx);
+					}
+				}
+			} else if (!was_stopping && tag < srv->nslots && srv->slots[tag].state == SLOT_IDLE) {
+				/* Requests already sent on idle connections are served
+				 * even when the stop arrived in the same round; after
+				 * that idle connections are left alone until the end. */
+				enqueue(srv, (size_t)tag);
 			}
 		}
 		pthread_mutex_unlock(&srv->lock);
 	}
-out:
-	free(pfd);
-	free(who);
+	free(evs);
 	return err;
+}
+
+/* Watches fd level-triggered (the signalfd and the wake-up pipe). */
+static int watch(int ep, int fd, uint64_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
 static int make_pipe_nonblocking(int fds[2])
@@ -329,6 +385,8 @@ static void server_release(struct server *srv)
 		close(srv->wake[0]);
 	if (srv->wake[1] >= 0)
 		close(srv->wake[1]);
+	if (srv->ep >= 0)
+		close(srv->ep);
 	pthread_mutex_destroy(&srv->lock);
 	pthread_cond_destroy(&srv->cond);
 }
@@ -363,7 +421,7 @@ static size_t max_threads(void)
 
 int server_run(const struct cohort_config *cfg, int listen_fd)
 {
-	struct server srv = { .cfg = cfg, .listen_fd = listen_fd, .sig_fd = -1, .wake = { -1, -1 } };
+	struct server srv = { .cfg = cfg, .listen_fd = listen_fd, .sig_fd = -1, .wake = { -1, -1 }, .ep = -1 };
 	size_t started = 0;
 	sigset_t mask;
 	int err = 0, fl;
@@ -385,9 +443,11 @@ int server_run(const struct cohort_config *cfg, int listen_fd)
 	sigaddset(&mask, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	srv.sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	srv.ep = epoll_create1(EPOLL_CLOEXEC);
 	fl = fcntl(listen_fd, F_GETFL);
-	if (srv.sig_fd < 0 || make_pipe_nonblocking(srv.wake) || fl < 0 ||
-	    fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+	if (srv.sig_fd < 0 || srv.ep < 0 || make_pipe_nonblocking(srv.wake) || fl < 0 ||
+	    fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0 || watch(srv.ep, srv.sig_fd, TAG(TAG_SIG)) ||
+	    watch(srv.ep, srv.wake[0], TAG(TAG_WAKE))) {
 		log_error("server_setup_failed", LF_S("error", strerror(errno)));
 		err = COHORT_E_INTERNAL;
 		goto out;

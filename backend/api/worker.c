@@ -1,6 +1,7 @@
 #include "api/worker.h"
 #include "api/dispatch.h"
 #include "api/request.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/db.h"
 #include "core/err.h"
@@ -10,6 +11,7 @@
 
 #include <fcgiapp.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <string.h>
 
 int worker_init(struct worker *w, size_t index, const struct cohort_config *cfg)
@@ -38,12 +40,41 @@ void worker_release(struct worker *w)
 	w->db = NULL;
 }
 
+/* A ping per request was two of the six SQL statements of a file read.
+ * SQLite is a file in this process: a handle that answered once keeps
+ * answering unless a call on it failed, so a ping once in a while (and
+ * after any error) is as good as one per request. */
+#define WORKER_DB_PING_US (5 * 1000000LL)
+
+static bool db_fresh(struct worker *w, int64_t now)
+{
+	struct db_stats st;
+
+	db_get_stats(w->db, &st);
+	return st.errors == w->db_errors && now - w->db_checked_us < WORKER_DB_PING_US;
+}
+
+static void db_checked(struct worker *w, int64_t now)
+{
+	struct db_stats st;
+
+	db_get_stats(w->db, &st);
+	w->db_errors = st.errors;
+	w->db_checked_us = now;
+}
+
 int worker_db(struct worker *w, struct db **out)
 {
+	int64_t now = clock_mono_us();
 	int err;
 
 	*out = NULL;
+	if (w->db && db_fresh(w, now)) {
+		*out = w->db;
+		return 0;
+	}
 	if (w->db && db_ping(w->db) == 0) {
+		db_checked(w, now);
 		*out = w->db;
 		return 0;
 	}
@@ -58,8 +89,15 @@ int worker_db(struct worker *w, struct db **out)
 		w->db = NULL;
 		return COHORT_E_DB;
 	}
+	db_checked(w, now);
 	*out = w->db;
 	return 0;
+}
+
+void worker_db_close(struct worker *w)
+{
+	db_close(w->db);
+	w->db = NULL;
 }
 
 /* request_reader over the FastCGI stdin stream. FCGX_GetStr returns fewer
@@ -111,10 +149,18 @@ static size_t send_response(FCGX_Request *fcgx, const struct request *req, const
 				log_warn("response_stream_failed", LF_S("rid", req->id), LF_S("error", cohort_errcode(err)),
 					 LF_I("bytes", (long long)o.sent));
 			sent = o.sent;
+			FCGX_FFlush(fcgx->out);
 		} else if (strcmp(req->method, "HEAD") && res->body.len &&
-			   FCGX_PutStr(res->body.buf, (int)res->body.len, fcgx->out) == (int)res->body.len)
+			   FCGX_PutStr(res->body.buf, (int)res->body.len, fcgx->out) == (int)res->body.len) {
 			sent = res->body.len;
-		FCGX_FFlush(fcgx->out);
+		}
+		/* A buffered response goes out with FCGX_Finish_r, in the same
+		 * write as the end-of-request records when it fits libfcgi's
+		 * buffer (8 KiB): one write here, one read in the web server.
+		 * Unless a request body is left to drain: then the answer goes
+		 * first, as it did before the drain could take a while. */
+		if (req->content_length > 0 && !req->body_complete)
+			FCGX_FFlush(fcgx->out);
 	}
 	if (FCGX_GetError(fcgx->out))
 		log_debug("response_write_failed", LF_S("rid", req->id));

@@ -9,6 +9,12 @@
  * A struct db is used by one thread at a time (cohort-api keeps one per
  * worker thread). Statements belong to their db and are finalized before it
  * is closed.
+ *
+ * Prepared statements are cached per connection, keyed by their SQL text
+ * (db_sqlite.c explains): db_prepare of a text prepared before is cheap, and
+ * db_finalize of a cached statement resets it for the next db_prepare. So
+ * pass constant SQL texts (parameters, not values spliced into the text), and
+ * always db_finalize what db_prepare gave, even after an error.
  */
 #ifndef COHORT_DB_H
 #define COHORT_DB_H
@@ -30,6 +36,16 @@ int db_open(const char *path, struct db **out);
 void db_close(struct db *db);
 /* Runs a trivial query; 0 when the database answers. */
 int db_ping(struct db *db);
+
+/* Counters of one connection, for tests and diagnostics. */
+struct db_stats {
+	uint64_t hits;      /* db_prepare answered from the statement cache */
+	uint64_t misses;    /* db_prepare had to parse the SQL */
+	uint64_t evictions; /* cached statements finalized to make room */
+	uint64_t errors;    /* failures other than constraint violations */
+	size_t cached;      /* statements in the cache now */
+};
+void db_get_stats(const struct db *db, struct db_stats *out);
 /* Driver name and library version, e.g. "sqlite 3.40.1". */
 const char *db_version(void);
 /* The last error of this handle, for logs (never shown to clients). */
@@ -68,5 +84,7 @@ int db_begin(struct db *db);
 int db_begin_immediate(struct db *db);
 int db_commit(struct db *db);
 int db_rollback(struct db *db);
+/* True between a begin and its commit or rollback. */
+bool db_in_transaction(const struct db *db);
 
 #endif

@@ -1,6 +1,7 @@
 #include "core/strbuf.h"
 #include "core/err.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,29 +108,50 @@ int strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	return err;
 }
 
+/* Bytes a JSON string cannot hold as they are: '"', '\\', the C0 controls
+ * and DEL (escaped too, to keep logs and terminals safe). */
+static bool json_plain(unsigned char c)
+{
+	return c >= 0x20 && c != '"' && c != '\\' && c != 0x7f;
+}
+
+/*
+ * Runs of bytes that need no escape (nearly all of a file name or a log
+ * line) are copied with one strbuf_add; only the bytes between runs go
+ * through the switch. The room for the common case is reserved up front, so
+ * a plain string costs one bound check and one copy.
+ */
 int strbuf_add_json_str(struct strbuf *sb, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t start = sb->len;
-	int err = strbuf_addch(sb, '"');
+	size_t start = sb->len, i = 0;
+	int err = len < limit(sb) ? grow(sb, len + 2) : COHORT_E_LIMIT;
 
-	for (size_t i = 0; !err && i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+	if (!err)
+		err = strbuf_addch(sb, '"');
+	while (!err && i < len) {
+		size_t run = i;
+		unsigned char c;
 
+		while (run < len && json_plain((unsigned char)s[run]))
+			run++;
+		if (run > i) {
+			err = strbuf_add(sb, s + i, run - i);
+			i = run;
+			continue;
+		}
+		c = (unsigned char)s[i++];
 		switch (c) {
 		case '"': err = strbuf_add(sb, "\\\"", 2); break;
 		case '\\': err = strbuf_add(sb, "\\\\", 2); break;
 		case '\n': err = strbuf_add(sb, "\\n", 2); break;
 		case '\r': err = strbuf_add(sb, "\\r", 2); break;
 		case '\t': err = strbuf_add(sb, "\\t", 2); break;
-		default:
-			if (c < 0x20 || c == 0x7f) {
-				char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+		default: {
+			char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
 
-				err = strbuf_add(sb, esc, sizeof(esc));
-			} else {
-				err = strbuf_addch(sb, (char)c);
-			}
+			err = strbuf_add(sb, esc, sizeof(esc));
+		}
 		}
 	}
 	if (!err)

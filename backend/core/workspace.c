@@ -49,6 +49,11 @@
 	"  return string.format('f %s %d %d %s %s', fid, size, ver, bin, ct)\n"           \
 	"end\n"                                                                           \
 	"local function num(k) return tonumber(redis.call('HGET', info, k) or '0') end\n" \
+	"local function bump()\n"                                                         \
+	"  local t = redis.call('TIME')\n"                                               \
+	"  local n = redis.call('HINCRBY', info, 'tgen_n', 1)\n"                         \
+	"  redis.call('HSET', info, 'tgen', t[1] .. '.' .. t[2] .. '.' .. n)\n"                 \
+	"end\n"                                                                           \
 	"local function dkey(fid) return cpre .. fid .. '" KV_WS_DOC_SUFFIX "' end\n"      \
 	"local function lkey(fid) return cpre .. fid .. '" KV_WS_LOG_SUFFIX "' end\n"      \
 	"local function u16len(s)\n"                                                      \
@@ -117,6 +122,7 @@ static const char lua_create[] = LUA_PRELUDE
 	"end\n"
 	"redis.call('HINCRBY', info, 'bytes', size)\n"
 	"redis.call('HINCRBY', info, 'entries', 1 + #missing)\n"
+	"bump()\n"
 	"return {'OK', ver, #missing}\n";
 
 /* ARGV[3] path, [4] with content 1|0. A text file with live edits answers
@@ -172,6 +178,7 @@ static const char lua_replace[] = LUA_PRELUDE
 	"else\n"
 	"  redis.call('DEL', dkey(fid), lkey(fid))\n"
 	"end\n"
+	"bump()\n"
 	"return {'OK', ver + 1}\n";
 
 /* Live editing (core/collab.h). ARGV[3] path, [4] from (-1: none), [5]
@@ -232,6 +239,7 @@ static const char lua_doc_commit[] = LUA_PRELUDE
 	"for i = 1, n do\n"
 	"  redis.call('XADD', ARGV[10], 'MAXLEN', '~', ARGV[11], '*', '" EVENT_FIELD "', ARGV[13 + n + i])\n"
 	"end\n"
+	"bump()\n"
 	"return {'OK', ver + n}\n";
 
 /* ARGV[3] path, [4] fid, [5] version, [6] text at that version. */
@@ -282,6 +290,7 @@ static const char lua_rename[] = LUA_PRELUDE
 	"redis.call('HDEL', meta, from)\n"
 	"redis.call('ZADD', tree, 0, to)\n"
 	"redis.call('HSET', meta, to, v)\n"
+	"bump()\n"
 	"return {'OK', moved}\n";
 
 /* ARGV[3] path. */
@@ -306,13 +315,18 @@ static const char lua_delete[] = LUA_PRELUDE
 	"redis.call('HDEL', meta, path)\n"
 	"redis.call('HINCRBY', info, 'bytes', 0 - bytes)\n"
 	"redis.call('HINCRBY', info, 'entries', 0 - n)\n"
+	"bump()\n"
 	"return {'OK', n}\n";
 
-/* ARGV[3] dir ('' root), [4] recursive 1|0. Answers OK, path, meta, path, meta...
+/* ARGV[3] dir ('' root), [4] recursive 1|0, [5] the tree generation the
+ * caller has a listing of, or ''. Answers SAME when the tree generation is
+ * still ARGV[5], else OK, generation ('' when none), path, meta, path, meta...
  * The metadata comes from one HMGET per 256 entries, not one HGET per entry:
  * each redis.call costs several microseconds, which made a 2,000-file tree
  * listing twice as slow (docs/bench.md, list2000). */
 static const char lua_list[] = LUA_PRELUDE
+	"local gen = redis.call('HGET', info, 'tgen') or ''\n"
+	"if gen ~= '' and gen == ARGV[5] then return {'SAME'} end\n"
 	"local dir = ARGV[3]\n"
 	"local subs, skip\n"
 	"if dir == '' then\n"
@@ -332,7 +346,7 @@ static const char lua_list[] = LUA_PRELUDE
 	"  end\n"
 	"  subs = direct\n"
 	"end\n"
-	"local out, n = {'OK'}, 1\n"
+	"local out, n = {'OK', gen}, 2\n"
 	"for i = 1, #subs, 256 do\n"
 	"  local j = math.min(i + 255, #subs)\n"
 	"  local vals = redis.call('HMGET', meta, unpack(subs, i, j))\n"
@@ -400,6 +414,7 @@ static const char lua_import[] = LUA_PRELUDE
 	"redis.call('HINCRBY', info, 'bytes', bytes)\n"
 	"redis.call('HINCRBY', info, 'entries', n)\n"
 	"redis.call('HSET', info, 'import', ARGV[3])\n"
+	"bump()\n"
 	"return {'OK', n}\n";
 
 enum script {
@@ -436,6 +451,7 @@ static const struct {
 	{ "GONE", COHORT_E_GONE, "this version is older than the retained history; reload the document" },
 	{ "CORRUPT", COHORT_E_INTERNAL, "the file's edit history is inconsistent" },
 	{ "IMPORTED", 1, NULL },
+	{ "SAME", 1, NULL },
 };
 
 static void init_common(struct workspace *ws, struct rconn *rc, long long project,
@@ -1074,26 +1090,35 @@ void ws_list_release(struct ws_list *l)
 	l->n = 0;
 }
 
-int workspace_list(struct workspace *ws, const char *dir, bool recursive, struct ws_list *out)
+int workspace_list_since(struct workspace *ws, const char *dir, bool recursive, const char *known,
+			 struct ws_list *out)
 {
-	const char *argv[2] = { dir, recursive ? "1" : "0" };
+	const char *argv[3] = { dir, recursive ? "1" : "0", known ? known : "" };
 	redisReply *r;
 	size_t n;
 	int rc;
 
 	out->v = NULL;
 	out->n = 0;
+	out->gen[0] = '\0';
 	if (dir[0] && (rc = check_path(ws, dir)))
 		return rc;
-	if ((rc = run(ws, S_LIST, 2, argv, NULL, &r)))
-		return rc;
-	n = (r->elements - 1) / 2;
+	if ((rc = run(ws, S_LIST, 3, argv, NULL, &r)))
+		return rc == 1 ? WS_UNCHANGED : rc;
+	rc = COHORT_E_REDIS;
+	if (r->elements < 2 || r->element[1]->type != REDIS_REPLY_STRING ||
+	    r->element[1]->len >= sizeof(out->gen))
+		goto out;
+	memcpy(out->gen, r->element[1]->str, r->element[1]->len);
+	out->gen[r->element[1]->len] = '\0';
+	rc = 0;
+	n = (r->elements - 2) / 2;
 	if (n && !(out->v = calloc(n, sizeof(*out->v)))) {
 		rc = COHORT_E_NOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const redisReply *p = r->element[1 + 2 * i], *m = r->element[2 + 2 * i];
+		const redisReply *p = r->element[2 + 2 * i], *m = r->element[3 + 2 * i];
 
 		if (p->type != REDIS_REPLY_STRING || m->type != REDIS_REPLY_STRING) {
 			rc = COHORT_E_REDIS;
@@ -1112,6 +1137,11 @@ out:
 		ws_list_release(out);
 	rconn_reply_free(r);
 	return rc;
+}
+
+int workspace_list(struct workspace *ws, const char *dir, bool recursive, struct ws_list *out)
+{
+	return workspace_list_since(ws, dir, recursive, NULL, out);
 }
 
 int workspace_totals(struct workspace *ws, uint64_t *bytes, uint64_t *entries)

@@ -76,9 +76,15 @@ struct ws_entry {
 	struct ws_stat st;
 };
 
+/* A tree generation: an opaque word every change to a workspace's tree or
+ * metadata replaces with a new one ("" for a workspace that has not changed
+ * since generations were introduced). */
+#define WS_GEN_MAX 48
+
 struct ws_list {
 	struct ws_entry *v;
 	size_t n;
+	char gen[WS_GEN_MAX]; /* the generation this listing is of */
 };
 
 struct workspace {
@@ -156,6 +162,16 @@ int workspace_delete(struct workspace *ws, const char *path, size_t *removed);
  * whole subtree, in byte order of path. The caller releases *out. */
 int workspace_list(struct workspace *ws, const char *dir, bool recursive, struct ws_list *out);
 void ws_list_release(struct ws_list *l);
+
+/* workspace_list, unless the tree is still at generation known (a non-empty
+ * out->gen of an earlier successful listing of the same dir and mode): then
+ * WS_UNCHANGED and *out is empty. The generation is the whole workspace's,
+ * and it is checked before dir is looked at. The
+ * check and the listing are one script, so a listing and its generation
+ * always agree. Lets a caller keep a rendered listing (api/treecache.h). */
+enum { WS_UNCHANGED = 1 };
+int workspace_list_since(struct workspace *ws, const char *dir, bool recursive, const char *known,
+			 struct ws_list *out);
 
 /* The project's totals as kept by the scripts. */
 int workspace_totals(struct workspace *ws, uint64_t *bytes, uint64_t *entries);

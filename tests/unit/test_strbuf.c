@@ -231,6 +231,13 @@ static const struct {
 	J("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\""),
 	J("</script>", "\"</script>\""),
 	J("\"\\\"", "\"\\\"\\\\\\\"\""),
+	/* Runs of plain bytes between escapes, at either end and in between. */
+	J("src/main.c", "\"src/main.c\""),
+	J("\"lead", "\"\\\"lead\""),
+	J("trail\n", "\"trail\\n\""),
+	J("ab\"cd\\ef\ngh\x01ij", "\"ab\\\"cd\\\\ef\\ngh\\u0001ij\""),
+	J("\t\t\tx\t\t", "\"\\t\\t\\tx\\t\\t\""),
+	J("caf\xc3\xa9 \"\xe2\x82\xac\"\x7f!", "\"caf\xc3\xa9 \\\"\xe2\x82\xac\\\"\\u007f!\""),
 };
 
 static void test_json_escape(void **state)
@@ -267,6 +274,62 @@ static void test_json_escape_all_ascii(void **state)
 	}
 }
 
+/* The escaping done one byte at a time, as the model the run-copying
+ * implementation must agree with. */
+static void json_model(struct strbuf *sb, const unsigned char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	assert_int_equal(strbuf_addch(sb, '"'), 0);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = s[i];
+		char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+		if (c == '"' || c == '\\')
+			assert_int_equal(strbuf_add(sb, (char[]){ '\\', (char)c }, 2), 0);
+		else if (c == '\n')
+			assert_int_equal(strbuf_adds(sb, "\\n"), 0);
+		else if (c == '\r')
+			assert_int_equal(strbuf_adds(sb, "\\r"), 0);
+		else if (c == '\t')
+			assert_int_equal(strbuf_adds(sb, "\\t"), 0);
+		else if (c < 0x20 || c == 0x7f)
+			assert_int_equal(strbuf_add(sb, esc, sizeof(esc)), 0);
+		else
+			assert_int_equal(strbuf_addch(sb, (char)c), 0);
+	}
+	assert_int_equal(strbuf_addch(sb, '"'), 0);
+}
+
+/* Random strings, mostly plain with escapes sprinkled at random places and
+ * lengths up to a few KiB, agree with the model byte for byte. */
+static void test_json_escape_random(void **state)
+{
+	static const unsigned char special[] = { '"', '\\', '\n', '\r', '\t', 0, 1, 0x1f, 0x7f, 0xc3, 0xa9 };
+	unsigned char in[3000];
+	uint32_t seed = 12345;
+
+	(void)state;
+	for (int round = 0; round < 500; round++) {
+		struct strbuf got = STRBUF_INIT, want = STRBUF_INIT;
+		size_t len;
+
+		seed = seed * 1103515245u + 12345u;
+		len = (seed >> 8) % sizeof(in);
+		for (size_t i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			in[i] = (seed >> 16) % 16 == 0 ? special[(seed >> 20) % sizeof(special)]
+							: (unsigned char)(' ' + (seed >> 20) % 95);
+		}
+		json_model(&want, in, len);
+		assert_int_equal(strbuf_add_json_str(&got, (const char *)in, len), 0);
+		assert_int_equal(got.len, want.len);
+		assert_memory_equal(got.buf, want.buf, want.len);
+		strbuf_release(&got);
+		strbuf_release(&want);
+	}
+}
+
 /* An escape that would cross the bound fails as a whole: neither a partial
  * literal nor the opening quote is left behind. */
 static const struct {
@@ -282,6 +345,11 @@ static const struct {
 	{ 8, "\x01", 0, "\"\\u0001\"" },
 	{ 7, "\x01", COHORT_E_LIMIT, "" },
 	{ 1, "", COHORT_E_LIMIT, "" },
+	/* The bound falls inside a plain run, or on the escape after one. */
+	{ 12, "abc\ndefgh", 0, "\"abc\\ndefgh\"" },
+	{ 11, "abc\ndefgh", COHORT_E_LIMIT, "" },
+	{ 7, "abc\"d", COHORT_E_LIMIT, "" },
+	{ 8, "abc\"d", 0, "\"abc\\\"d\"" },
 	{ 0, "", 0, "\"\"" }, /* 0 means the default bound */
 };
 
@@ -328,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_detach),
 		cmocka_unit_test(test_json_escape),
 		cmocka_unit_test(test_json_escape_all_ascii),
+		cmocka_unit_test(test_json_escape_random),
 		cmocka_unit_test(test_json_escape_bound),
 		cmocka_unit_test(test_json_escape_bound_keeps_prefix),
 	};

@@ -575,6 +575,78 @@ static void test_race(void **state)
 	ws_list_release(&l);
 }
 
+/* The tree generation: a listing carries one, listing "since" it answers
+ * WS_UNCHANGED until a write (of any kind) changes the tree or a file's
+ * metadata; failed writes and reads leave it alone. */
+static void expect_unchanged(struct workspace *ws, const char *gen)
+{
+	struct ws_list l;
+
+	assert_int_equal(workspace_list_since(ws, "", true, gen, &l), WS_UNCHANGED);
+	assert_int_equal(l.n, 0);
+	assert_null(l.v);
+}
+
+/* Lists since gen, expects a full listing at a new generation; gen gets it. */
+static void expect_changed(struct workspace *ws, char gen[WS_GEN_MAX], size_t n)
+{
+	struct ws_list l;
+
+	assert_int_equal(workspace_list_since(ws, "", true, gen, &l), 0);
+	assert_int_equal(l.n, n);
+	assert_true(l.gen[0] != '\0');
+	assert_string_not_equal(l.gen, gen);
+	memcpy(gen, l.gen, WS_GEN_MAX);
+	ws_list_release(&l);
+}
+
+static void test_list_generation(void **state)
+{
+	static const struct ws_item items[] = { { "t", WS_FILE, "t", 1 } };
+	struct workspace ws, other;
+	struct ws_list l;
+	struct strbuf sb = STRBUF_INIT;
+	char gen[WS_GEN_MAX] = "";
+	long long v = 0;
+	size_t n = 0;
+
+	(void)state;
+	new_ws(&ws, NULL);
+	new_ws(&other, NULL);
+	/* A workspace never written to has no generation: never "unchanged". */
+	assert_int_equal(workspace_list_since(&ws, "", true, "", &l), 0);
+	assert_string_equal(l.gen, "");
+	ws_list_release(&l);
+
+	assert_int_equal(workspace_import(&ws, items, 1, "tag", &n), 0);
+	expect_changed(&ws, gen, 1);
+	expect_unchanged(&ws, gen);
+	assert_int_equal(workspace_create(&ws, "a", WS_FILE, "aa", 2, NULL, 0, NULL), 0);
+	expect_changed(&ws, gen, 2);
+	/* Reads, a failed create and another project's writes change nothing. */
+	assert_int_equal(workspace_read(&ws, "a", &sb, &(struct ws_stat){ 0 }), 0);
+	assert_int_equal(workspace_create(&ws, "a", WS_FILE, "x", 1, NULL, 0, NULL), COHORT_E_EXISTS);
+	assert_int_equal(workspace_create(&other, "a", WS_FILE, "x", 1, NULL, 0, NULL), 0);
+	expect_unchanged(&ws, gen);
+	/* A new version of a file changes its size and version in the listing. */
+	assert_int_equal(workspace_replace(&ws, "a", "aaa", 3, NULL, 1, &v), 0);
+	expect_changed(&ws, gen, 2);
+	assert_int_equal(workspace_replace(&ws, "a", "aaaa", 4, NULL, 1, &v), COHORT_E_PRECONDITION);
+	expect_unchanged(&ws, gen);
+	assert_int_equal(workspace_create(&ws, "d", WS_DIR, NULL, 0, NULL, 0, NULL), 0);
+	expect_changed(&ws, gen, 3);
+	assert_int_equal(workspace_rename(&ws, "a", "d/a", 0, NULL), 0);
+	expect_changed(&ws, gen, 3);
+	assert_int_equal(workspace_delete(&ws, "d", NULL), 0);
+	expect_changed(&ws, gen, 1);
+	/* A generation that is not the current one gets the full listing. */
+	assert_int_equal(workspace_list_since(&ws, "", true, "1.2.3", &l), 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.gen, gen);
+	ws_list_release(&l);
+	strbuf_release(&sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -587,6 +659,7 @@ int main(void)
 		cmocka_unit_test(test_race),
 		cmocka_unit_test(test_import),
 		cmocka_unit_test(test_import_race),
+		cmocka_unit_test(test_list_generation),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
