@@ -929,6 +929,67 @@ out:
 	return rc;
 }
 
+int cs_ascii_result_len(const struct changeset *cs, size_t doclen, size_t *out)
+{
+	size_t pos = 0, len = 0;
+
+	for (size_t i = 0; i < cs->nsec; i++) {
+		const struct section *s = &cs->sec[i];
+
+		if ((uint64_t)s->len > doclen - pos)
+			return COHORT_E_RANGE;
+		pos += (size_t)s->len;
+		len += s->ins < 0 ? (size_t)s->len : s->tlen;
+	}
+	if (pos != doclen)
+		return COHORT_E_RANGE;
+	*out = len;
+	return 0;
+}
+
+int cs_apply_ascii_inplace(const struct changeset *cs, struct strbuf *text)
+{
+	size_t result, pos = 0, grows = 0, len;
+	size_t *at;
+	int rc;
+
+	if ((rc = cs_ascii_result_len(cs, text->len, &result)))
+		return rc;
+	/* Old offsets of the sections; room for the longest intermediate text
+	 * (the ranges are replaced from the last to the first). */
+	if (!(at = calloc(cs->nsec ? cs->nsec : 1, sizeof(*at))))
+		return COHORT_E_NOMEM;
+	for (size_t i = 0; i < cs->nsec; i++) {
+		const struct section *s = &cs->sec[i];
+
+		at[i] = pos;
+		pos += (size_t)s->len;
+		if (s->ins >= 0 && s->tlen > (size_t)s->len)
+			grows += s->tlen - (size_t)s->len;
+	}
+	if ((rc = strbuf_reserve(text, grows))) {
+		free(at);
+		return rc;
+	}
+	len = text->len;
+	for (size_t i = cs->nsec; i-- > 0;) {
+		const struct section *s = &cs->sec[i];
+		size_t o = at[i], old = (size_t)s->len;
+
+		if (s->ins < 0)
+			continue;
+		memmove(text->buf + o + s->tlen, text->buf + o + old, len - o - old);
+		if (s->tlen)
+			memcpy(text->buf + o, cs->text + s->toff, s->tlen);
+		len = len - old + s->tlen;
+	}
+	free(at);
+	BUG_ON(len != result);
+	text->len = len;
+	text->buf[len] = '\0';
+	return 0;
+}
+
 int cs_apply(const struct changeset *cs, const char *doc, size_t doclen, struct strbuf *out, char *err,
 	     size_t errlen)
 {

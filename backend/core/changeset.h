@@ -77,6 +77,18 @@ int cs_apply(const struct changeset *cs, const char *doc, size_t doclen, struct 
 int cs_apply_ascii(const struct changeset *cs, const char *doc, size_t doclen, struct strbuf *out,
 		   char *err, size_t errlen);
 
+/* For an all-ASCII document of doclen bytes: the length in bytes of what
+ * cs_apply_ascii would give, without building it. COHORT_E_RANGE when cs
+ * does not fit the document. */
+int cs_ascii_result_len(const struct changeset *cs, size_t doclen, size_t *out);
+
+/* cs_apply_ascii into the document's own buffer: text (all ASCII, and cs
+ * must fit it: cs_ascii_result_len said so) becomes the result. Each
+ * replaced range moves the text after it once, so the cost is the moved
+ * bytes, not a copy of the document. COHORT_E_RANGE, LIMIT or NOMEM leave
+ * text unchanged. */
+int cs_apply_ascii_inplace(const struct changeset *cs, struct strbuf *text);
+
 /* *out = a.map(b, before): a rebased over b (both on the same document);
  * before == true puts a's insertions before b's at equal positions, exactly
  * as ChangeSet.map. COHORT_E_RANGE when the lengths differ (checked first,

@@ -227,9 +227,15 @@ static int entry_apply(struct centry *e, const struct changeset *cs, char *err, 
 	struct strbuf next = STRBUF_INIT;
 	int rc;
 
+	if ((uint64_t)e->len16 == e->text.len) {
+		/* All ASCII: edited in place (replaying the log costs the moves). */
+		if ((rc = cs_apply_ascii_inplace(cs, &e->text)))
+			return rc;
+		e->len16 = cs_new_len(cs);
+		return 0;
+	}
 	strbuf_init(&next, STRBUF_DEFAULT_MAX);
-	rc = ((uint64_t)e->len16 == e->text.len ? cs_apply_ascii : cs_apply)(cs, e->text.buf ? e->text.buf : "",
-									     e->text.len, &next, err, errlen);
+	rc = cs_apply(cs, e->text.buf ? e->text.buf : "", e->text.len, &next, err, errlen);
 	if (rc) {
 		strbuf_release(&next);
 		return rc;
@@ -612,6 +618,48 @@ int collab_push(struct workspace *ws, const char *path, long long version,
 		out->version = d.version;
 		if (!nq) {
 			rc = 0;
+			goto out;
+		}
+		if (nq == 1 && (uint64_t)e->len16 == e->text.len) {
+			/* One update to an all-ASCII text (a keystroke, mostly): its
+			 * positions are offsets and fit when its length does, so the
+			 * commit needs only the result's length, and the cached text
+			 * is edited in place once it is committed — no copy of the
+			 * document per push. */
+			size_t newlen;
+
+			if ((rc = cs_ascii_result_len(q[0].cs, e->text.len, &newlen))) {
+				say(err, errlen, "the change set does not fit the document");
+				goto out;
+			}
+			if (newlen > ws->limits.max_file) {
+				say(err, errlen, "the file would be larger than the per-file limit");
+				rc = COHORT_E_LIMIT;
+				goto out;
+			}
+			len_new = cs_new_len(q[0].cs);
+			if ((rc = stage(ws, path, d.version, q, nq, &st)) == 0)
+				rc = workspace_doc_commit(ws, path, d.fid, d.version, newlen, len_new, nq, st.ep,
+							  st.elen, st.vp, st.vlen);
+			staged_release(&st);
+			if (rc == COHORT_E_PRECONDITION)
+				continue; /* another process committed first: rebase again */
+			if (rc) {
+				if (ws->reason && errlen && !err[0])
+					say(err, errlen, ws->reason);
+				goto out;
+			}
+			if (cs_apply_ascii_inplace(q[0].cs, &e->text)) {
+				e->version = -1; /* committed; the cache reloads on the next read */
+			} else {
+				e->len16 = len_new;
+				e->version = d.version + 1;
+			}
+			out->version = d.version + 1;
+			out->accepted = 1;
+			if (e->version >= 0 && e->version - d.base >= COLLAB_FOLD_EVERY &&
+			    workspace_doc_fold(ws, path, d.fid, e->version, e->text.buf ? e->text.buf : "", e->text.len))
+				rc = 0; /* a failed fold only costs replaying more on the next read */
 			goto out;
 		}
 		/* Apply to the current text: this validates every position. The

@@ -56,6 +56,11 @@ static int grow(struct strbuf *sb, size_t extra)
 	return 0;
 }
 
+int strbuf_reserve(struct strbuf *sb, size_t extra)
+{
+	return grow(sb, extra);
+}
+
 int strbuf_add(struct strbuf *sb, const void *data, size_t len)
 {
 	int err = grow(sb, len);

@@ -24,6 +24,9 @@ struct strbuf {
 void strbuf_init(struct strbuf *sb, size_t max);
 void strbuf_release(struct strbuf *sb);
 void strbuf_reset(struct strbuf *sb);
+/* Makes room for extra more bytes (len unchanged): COHORT_E_LIMIT beyond
+ * max, COHORT_E_NOMEM; the buffer is unchanged on failure. */
+int strbuf_reserve(struct strbuf *sb, size_t extra);
 int strbuf_add(struct strbuf *sb, const void *data, size_t len);
 int strbuf_adds(struct strbuf *sb, const char *s);
 int strbuf_addch(struct strbuf *sb, char c);

@@ -159,9 +159,18 @@ static void check_case(size_t idx, struct json_object *c, struct counts *n)
 		/* An all-ASCII document: the offset fast path gives the same text. */
 		struct strbuf fast = STRBUF_INIT;
 
+		size_t rlen = 0;
+
 		if (cs_apply_ascii(a, doc, doclen, &fast, err, sizeof(err)) || fast.len != ra.len ||
 		    memcmp(fast.buf ? fast.buf : "", ra.buf ? ra.buf : "", ra.len))
 			fail_msg("case %zu: cs_apply_ascii differs from cs_apply", idx);
+		if (cs_ascii_result_len(a, doclen, &rlen) || rlen != ra.len)
+			fail_msg("case %zu: cs_ascii_result_len %zu, result has %zu bytes", idx, rlen, ra.len);
+		/* In place, from a copy of the document. */
+		strbuf_reset(&fast);
+		if (strbuf_add(&fast, doc, doclen) || cs_apply_ascii_inplace(a, &fast) || fast.len != ra.len ||
+		    memcmp(fast.buf, ra.buf ? ra.buf : "", ra.len) || fast.buf[fast.len] != '\0')
+			fail_msg("case %zu: cs_apply_ascii_inplace differs from cs_apply", idx);
 		strbuf_release(&fast);
 		ascii_cases++;
 	}
@@ -530,6 +539,19 @@ static void test_apply_ascii_refusals(void **state)
 	assert_int_equal(sb.len, 0);
 	assert_int_equal(cs_apply_ascii(ins, "abc", 3, &sb, NULL, 0), 0);
 	assert_string_equal(sb.buf, "axyc");
+	/* In place: a set that does not fit leaves the text as it was. */
+	assert_int_equal(cs_apply_ascii_inplace(shorter, &sb), COHORT_E_RANGE);
+	assert_string_equal(sb.buf, "axyc");
+	{
+		struct changeset *many = P("[[1, \"AB\"], 1, [2], [0, \"xyz\"]]");
+		size_t n = 0;
+
+		assert_int_equal(cs_ascii_result_len(many, 4, &n), 0);
+		assert_int_equal(n, 6);
+		assert_int_equal(cs_apply_ascii_inplace(many, &sb), 0);
+		assert_string_equal(sb.buf, "ABxxyz");
+		cs_free(many);
+	}
 	/* The fixtures held ASCII documents for the differential check above. */
 	assert_true(ascii_cases > 100);
 	strbuf_release(&sb);
