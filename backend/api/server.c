@@ -20,7 +20,7 @@
  * calls FCGX_Accept_r, which then finds its data already there (or accepts
  * from the non-blocking listening socket, EAGAIN meaning someone else took
  * it). After the response the slot goes back to the poller as idle, or free
- * if the connection closed. When no slot is free the longest-idle connection
+ * if the connection closed. When no slot is free (api.max_conns slots) the longest-idle connection
  * is closed to make room. A long request (later: long-poll) occupies one
  * worker, never a connection that another request is waiting on.
  *
@@ -402,12 +402,10 @@ static void server_release(struct server *srv)
 #define SERVER_FDS_PER_WORKER 4
 #define SERVER_FDS_RESERVED 64
 
-static size_t slot_count(size_t threads)
+static size_t slot_count(size_t threads, size_t max_conns)
 {
-	size_t want = threads * SERVER_CONNS_PER_THREAD, room;
+	size_t want = max_conns > threads ? max_conns : threads, room;
 
-	if (want < SERVER_CONNS_MIN)
-		want = SERVER_CONNS_MIN;
 	if (threads * SERVER_FDS_PER_WORKER + SERVER_FDS_RESERVED >= FD_SETSIZE)
 		return 0;
 	room = FD_SETSIZE - threads * SERVER_FDS_PER_WORKER - SERVER_FDS_RESERVED;
@@ -429,7 +427,7 @@ int server_run(const struct cohort_config *cfg, int listen_fd)
 	pthread_mutex_init(&srv.lock, NULL);
 	pthread_cond_init(&srv.cond, NULL);
 	srv.nthreads = (size_t)cfg->api_threads;
-	srv.nslots = slot_count(srv.nthreads);
+	srv.nslots = slot_count(srv.nthreads, (size_t)cfg->api_max_conns);
 	if (srv.nslots < srv.nthreads) {
 		log_error("too_many_threads", LF_I("threads", srv.nthreads), LF_I("max", max_threads()));
 		err = COHORT_E_CONFIG;

@@ -10,10 +10,6 @@
 
 struct cohort_config;
 
-/* Kept-alive web-server connections per worker thread that the pool holds
- * before it closes the longest-idle one to take a new connection. */
-#define SERVER_CONNS_PER_THREAD 8
-#define SERVER_CONNS_MIN 32
 /* Longest a read from or write to the web server may block. */
 #define SERVER_IO_TIMEOUT_S 30
 

@@ -45,6 +45,12 @@ static const struct ckey keys[] = {
 	  "FastCGI listen address: a unix socket path, host:port, :port, or 'inherit' for fd 0." },
 	{ "api.threads", C_INT, "8", 1, 256, OFF(api_threads),
 	  "Number of FastCGI worker threads (each with its own Redis and DB connection)." },
+	{ "api.max_conns", C_INT, "512", 8, 4096, OFF(api_max_conns),
+	  "Most web-server connections cohort-api holds, busy and kept alive; when all are taken the "
+	  "longest-idle one is closed. Keep it above the web server's upstream connections (nginx "
+	  "opens one per request in flight): closing a kept-alive connection just as nginx reuses it "
+	  "fails that request with 502, and nginx does not retry a POST. Capped by what libfcgi's "
+	  "select() can watch (about 900 with 8 threads)." },
 	{ "api.max_body", C_SIZE, "1M", 1024, 1L << 30, OFF(api_max_body),
 	  "Largest accepted request body, in bytes (K, M, G suffixes allowed)." },
 	{ "files.max_file", C_SIZE, "8M", 1, 1L << 30, OFF(files_max_file),

@@ -29,6 +29,7 @@ struct cohort_config {
 	/* cohort-api */
 	char *api_listen;
 	int api_threads;
+	int api_max_conns;
 	long api_max_body;
 	long files_max_file;
 	long files_max_project;

@@ -9,10 +9,10 @@ import { startCluster, curl, sleep, waitFor } from './lib/cluster.mjs';
 import { FcgiConn } from './t1000-api-fcgi-client.mjs';
 
 const MAX = 1024;
-const SLOTS = 32; // SERVER_CONNS_MIN: 2 threads × 8 is less
+const SLOTS = 32; // api.max_conns below (the default, 512, would take too many sockets here)
 let c;
 before(async () => {
-  c = await startCluster({ apiEnv: { COHORT_API_THREADS: '2', COHORT_API_MAX_BODY: String(MAX) } });
+  c = await startCluster({ apiEnv: { COHORT_API_THREADS: '2', COHORT_API_MAX_CONNS: String(SLOTS), COHORT_API_MAX_BODY: String(MAX) } });
 });
 after(async () => { await c?.stop(); });
 
