@@ -10,6 +10,9 @@
  *  - to_json is a fixed point: parse(to_json(x)) serializes identically;
  *  - a successful apply produces cs_new_len units, a refused one leaves the
  *    output untouched;
+ *  - on an all-ASCII document cs_apply_ascii, cs_ascii_result_len and
+ *    cs_apply_ascii_inplace agree with cs_apply, and their refusals change
+ *    nothing;
  *  - map results apply to the document the other set produced, and the two
  *    orders converge (a.compose(a.map(a)) and a.compose(a.map(a, true))
  *    give the same text), as CodeMirror's ChangeSet.map promises.
@@ -63,13 +66,45 @@ static int apply_checked(const struct changeset *cs, const char *doc, size_t len
 	return 0;
 }
 
+/* For an all-ASCII document: the offset fast paths give what cs_apply gives
+ * (r: its result, or NULL when it refused), in a new buffer and in place. */
+static void check_ascii(const struct changeset *cs, const char *doc, size_t len, const struct strbuf *r)
+{
+	struct strbuf fast = STRBUF_INIT, inplace = STRBUF_INIT;
+	size_t rlen = 0;
+	int a, b, c;
+
+	if ((uint64_t)cs_utf16_len(doc, len) != len)
+		return;
+	a = cs_apply_ascii(cs, doc, len, &fast, NULL, 0);
+	b = cs_ascii_result_len(cs, len, &rlen);
+	if (strbuf_add(&inplace, doc, len))
+		abort();
+	c = cs_apply_ascii_inplace(cs, &inplace);
+	if ((a != 0) != (r == NULL) || (b != 0) != (r == NULL) || (c != 0) != (r == NULL))
+		abort();
+	if (r) {
+		if (fast.len != r->len || memcmp(fast.buf ? fast.buf : "", r->buf ? r->buf : "", r->len) ||
+		    rlen != r->len || inplace.len != r->len ||
+		    memcmp(inplace.buf ? inplace.buf : "", r->buf ? r->buf : "", r->len))
+			abort();
+	} else if (fast.len != 0 || inplace.len != len || memcmp(inplace.buf ? inplace.buf : "", doc, len)) {
+		abort(); /* a refusal changes nothing */
+	}
+	strbuf_release(&fast);
+	strbuf_release(&inplace);
+}
+
 static void check_ops(const struct changeset *cs, const char *doc, size_t len)
 {
 	struct changeset *mf = NULL, *mt = NULL, *cf = NULL, *ct = NULL;
 	struct strbuf r = STRBUF_INIT, tf = STRBUF_INIT, tt = STRBUF_INIT;
 
-	if (apply_checked(cs, doc, len, &r))
+	if (apply_checked(cs, doc, len, &r)) {
+		check_ascii(cs, doc, len, NULL);
 		goto out;
+	}
+	check_ascii(cs, doc, len, &r);
 	/* Map a set over itself: both "users" made the same change. */
 	if (cs_map(cs, cs, false, &mf) || cs_map(cs, cs, true, &mt))
 		goto out; /* CodeMirror throws on some non-canonical sets, too */
