@@ -46,7 +46,9 @@ test('course page: lessons in order, roster; a teacher adds, renames, reorders a
   await teacher.getByRole('link', { name: 'Intro to C' }).click();
   await teacher.getByRole('heading', { name: 'Intro to C' }).waitFor();
   const lessons = teacher.getByRole('list', { name: 'Lessons' }).locator(':scope > li a.title');
-  assert.deepEqual(await lessons.allTextContents(), ['Hello, world', 'Pointers']);
+  // The heading comes first; the lessons arrive with their own request.
+  await waitFor(async () => JSON.stringify(await lessons.allTextContents()) === JSON.stringify(['Hello, world', 'Pointers']),
+    { what: 'the two demo lessons, in order' });
   const roster = teacher.getByRole('list', { name: 'Participants' });
   await roster.getByText('Carol', { exact: true }).waitFor();
 
@@ -151,7 +153,7 @@ test('IDE: the tree shows files; a rename in one context appears live in the oth
   // Alice opens main.c: its text shows with C highlighting.
   await alice.getByRole('button', { name: 'Open src/main.c' }).click();
   await alice.locator('.cm-content').getByText('printf').waitFor();
-  assert.ok(await alice.locator('.cm-content span[class]').count() > 0, 'highlighted tokens');
+  await waitFor(async () => (await alice.locator('.cm-content span[class]').count()) > 0, { what: 'highlighted tokens' });
   await shot(alice, 'ide-student');
 
   // The teacher renames it; Alice's tree follows live (SSE file event).

@@ -128,7 +128,8 @@ test('two users typing at random places in a Python file converge', async () => 
     await p.locator('.cm-content').getByText('steps = []').waitFor();
   }
   // Python keywords are highlighted.
-  assert.ok(await alice.locator('.cm-content span[class]', { hasText: 'def' }).count() > 0);
+  await waitFor(async () => (await alice.locator('.cm-content span[class]', { hasText: 'def' }).count()) > 0,
+    { what: 'the Python keyword def highlighted' });
   let seedN = 7;
   const rnd = (n) => { seedN = (seedN * 1103515245 + 12345) % 2147483648; return seedN % n; };
   const keys = ['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', 'Home', 'End'];
