@@ -926,7 +926,7 @@ int bench_edit_main(int argc, char **argv)
 	struct edit_opts o;
 	struct edit_ctx *x = NULL;
 	struct edit_result *r = NULL;
-	struct files_target t[FILES_MAX_MULTI];
+	struct files_target t[BENCH_MAX_MULTI];
 	char err_s[256];
 	time_t now = time(NULL);
 	struct tm tm;

@@ -17,154 +17,56 @@
 #define EDIT_MAX_WRITERS 2000
 #define EDIT_MAX_CONNS 20000
 
-enum opt_type { OPT_STR, OPT_LONG, OPT_DBL, OPT_FLAG, OPT_MULTI };
-
-static const struct opt {
-	const char *name;
-	enum opt_type type;
-	size_t off;
-	const char *arg;
-	const char *help;
-} opts[] = {
-	{ "url", OPT_STR, offsetof(struct edit_opts, url), "URL", "nginx in front of cohort (required)" },
-	{ "course", OPT_LONG, offsetof(struct edit_opts, course), "ID",
+static const struct bench_opt opts[] = {
+	{ "url", BENCH_OPT_STR, offsetof(struct edit_opts, url), "URL", "nginx in front of cohort (required)" },
+	{ "course", BENCH_OPT_LONG, offsetof(struct edit_opts, course), "ID",
 	  "a course the token's user teaches: one lesson and project per file are made in it (required)" },
-	{ "token-file", OPT_STR, offsetof(struct edit_opts, token_file), "FILE",
+	{ "token-file", BENCH_OPT_STR, offsetof(struct edit_opts, token_file), "FILE",
 	  "file holding the Bearer token (else $COHORT_BENCH_TOKEN)" },
-	{ "files", OPT_LONG, offsetof(struct edit_opts, files), "F",
+	{ "files", BENCH_OPT_LONG, offsetof(struct edit_opts, files), "F",
 	  "files, each in its own project (fanout 100, hot 1)" },
-	{ "subscribers", OPT_LONG, offsetof(struct edit_opts, subscribers), "S",
+	{ "subscribers", BENCH_OPT_LONG, offsetof(struct edit_opts, subscribers), "S",
 	  "SSE subscribers per file (fanout 30, hot 200, size 0)" },
-	{ "writers", OPT_LONG, offsetof(struct edit_opts, writers), "W",
+	{ "writers", BENCH_OPT_LONG, offsetof(struct edit_opts, writers), "W",
 	  "writers per file, each a distinct clientID (fanout 3, hot 200, size 8)" },
-	{ "rate", OPT_DBL, offsetof(struct edit_opts, rate), "R",
+	{ "rate", BENCH_OPT_DBL, offsetof(struct edit_opts, rate), "R",
 	  "edits/s per writer (5; size: 0 = closed loop)" },
-	{ "duration", OPT_DBL, offsetof(struct edit_opts, duration), "S",
+	{ "duration", BENCH_OPT_DBL, offsetof(struct edit_opts, duration), "S",
 	  "seconds of writing (fanout, hot 10; size: per phase, 5)" },
-	{ "warmup", OPT_DBL, offsetof(struct edit_opts, warmup), "S",
+	{ "warmup", BENCH_OPT_DBL, offsetof(struct edit_opts, warmup), "S",
 	  "first seconds whose edits are not in the latency (1; size: unmeasured phase per file)" },
-	{ "settle", OPT_DBL, offsetof(struct edit_opts, settle), "S",
+	{ "settle", BENCH_OPT_DBL, offsetof(struct edit_opts, settle), "S",
 	  "wait after the subscribers connected (1)" },
-	{ "drain", OPT_DBL, offsetof(struct edit_opts, drain), "S",
+	{ "drain", BENCH_OPT_DBL, offsetof(struct edit_opts, drain), "S",
 	  "most seconds to wait for the last updates after writing (10)" },
-	{ "initial", OPT_LONG, offsetof(struct edit_opts, initial), "BYTES",
+	{ "initial", BENCH_OPT_LONG, offsetof(struct edit_opts, initial), "BYTES",
 	  "fanout, hot: size of each file at the start (1024)" },
-	{ "small", OPT_LONG, offsetof(struct edit_opts, small), "BYTES", "size: the small file (1024)" },
-	{ "large", OPT_LONG, offsetof(struct edit_opts, large), "BYTES",
+	{ "small", BENCH_OPT_LONG, offsetof(struct edit_opts, small), "BYTES", "size: the small file (1024)" },
+	{ "large", BENCH_OPT_LONG, offsetof(struct edit_opts, large), "BYTES",
 	  "size: the large file (1000000; api.max_body is 1 MiB)" },
-	{ "rounds", OPT_LONG, offsetof(struct edit_opts, rounds), "N",
+	{ "rounds", BENCH_OPT_LONG, offsetof(struct edit_opts, rounds), "N",
 	  "size: alternating small/large phase pairs (2)" },
-	{ "path", OPT_STR, offsetof(struct edit_opts, path), "P", "file path in each project (edit.txt)" },
-	{ "threads", OPT_LONG, offsetof(struct edit_opts, threads), "T", "subscriber epoll threads (1)" },
-	{ "timeout", OPT_DBL, offsetof(struct edit_opts, timeout), "S", "per request and per connect (10)" },
-	{ "cpu-pid", OPT_MULTI, offsetof(struct edit_opts, cpu_pids), "NAME=PID",
+	{ "path", BENCH_OPT_STR, offsetof(struct edit_opts, path), "P", "file path in each project (edit.txt)" },
+	{ "threads", BENCH_OPT_LONG, offsetof(struct edit_opts, threads), "T", "subscriber epoll threads (1)" },
+	{ "timeout", BENCH_OPT_DBL, offsetof(struct edit_opts, timeout), "S", "per request and per connect (10)" },
+	{ "cpu-pid", BENCH_OPT_MULTI, offsetof(struct edit_opts, cpu_pids), "NAME=PID",
 	  "report CPU use of this process and its children (repeatable)" },
-	{ "out", OPT_STR, offsetof(struct edit_opts, out), "FILE", "write the JSON report here" },
-	{ "name", OPT_STR, offsetof(struct edit_opts, name), "NAME", "scenario name in the report" },
-	{ "note", OPT_STR, offsetof(struct edit_opts, note), "TEXT", "free text kept in the JSON" },
-	{ "target", OPT_MULTI, offsetof(struct edit_opts, targets), "EXPR",
+	{ "out", BENCH_OPT_STR, offsetof(struct edit_opts, out), "FILE", "write the JSON report here" },
+	{ "name", BENCH_OPT_STR, offsetof(struct edit_opts, name), "NAME", "scenario name in the report" },
+	{ "note", BENCH_OPT_STR, offsetof(struct edit_opts, note), "TEXT", "free text kept in the JSON" },
+	{ "target", BENCH_OPT_MULTI, offsetof(struct edit_opts, targets), "EXPR",
 	  "a goal such as p99_ms<=10 or lost==0, reported as pass/fail (repeatable)" },
-	{ "help", OPT_FLAG, offsetof(struct edit_opts, help), NULL, "this text" },
+	{ "help", BENCH_OPT_FLAG, offsetof(struct edit_opts, help), NULL, "this text" },
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cohort-bench edit fanout|hot|size --url URL --course ID [options]\n\n");
-	for (size_t i = 0; i < NOPTS; i++) {
-		char left[64];
-
-		snprintf(left, sizeof(left), "--%s%s%s", opts[i].name, opts[i].arg ? " " : "",
-			 opts[i].arg ? opts[i].arg : "");
-		fprintf(f, "  %-26s %s\n", left, opts[i].help);
-	}
+	bench_opts_usage(f, "cohort-bench edit fanout|hot|size --url URL --course ID [options]", opts, NOPTS);
 	fprintf(f, "\ntarget metrics: p50_ms p95_ms p99_ms max_ms lost duplicates edit_duplicates\n"
 		   "                edits_missing accepted_per_s offered_per_s ratio (size) errors\n"
 		   "                server_mismatches\n");
-}
-
-static int parse_double(const char *s, double *out)
-{
-	char *end;
-	double v;
-
-	if (!s || !*s)
-		return COHORT_E_INVAL;
-	v = strtod(s, &end);
-	if (*end || v != v)
-		return COHORT_E_INVAL;
-	*out = v;
-	return 0;
-}
-
-static int parse_opts(int argc, char **argv, struct edit_opts *o)
-{
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *val = NULL, *eq;
-		const struct opt *op = NULL;
-		size_t nl;
-		char *base = (char *)o;
-
-		if (strncmp(a, "--", 2)) {
-			if (!o->scenario) {
-				o->scenario = a;
-				continue;
-			}
-			fprintf(stderr, WHO ": unexpected argument '%s'\n", a);
-			return COHORT_E_INVAL;
-		}
-		a += 2;
-		eq = strchr(a, '=');
-		nl = eq ? (size_t)(eq - a) : strlen(a);
-		for (size_t k = 0; k < NOPTS; k++)
-			if (strlen(opts[k].name) == nl && !strncmp(opts[k].name, a, nl))
-				op = &opts[k];
-		if (!op) {
-			fprintf(stderr, WHO ": unknown option '%s' (see --help)\n", argv[i]);
-			return COHORT_E_INVAL;
-		}
-		if (op->type == OPT_FLAG) {
-			*(bool *)(base + op->off) = true;
-			continue;
-		}
-		if (eq)
-			val = eq + 1;
-		else if (i + 1 < argc)
-			val = argv[++i];
-		else {
-			fprintf(stderr, WHO ": --%s needs a value\n", op->name);
-			return COHORT_E_INVAL;
-		}
-		switch (op->type) {
-		case OPT_STR:
-			*(const char **)(base + op->off) = val;
-			break;
-		case OPT_LONG:
-			if (parse_long(val, (long *)(base + op->off)))
-				goto bad;
-			break;
-		case OPT_DBL:
-			if (parse_double(val, (double *)(base + op->off)))
-				goto bad;
-			break;
-		case OPT_MULTI: {
-			struct files_multi *m = (struct files_multi *)(base + op->off);
-
-			if (m->n >= FILES_MAX_MULTI)
-				goto bad;
-			m->v[m->n++] = val;
-			break;
-		}
-		case OPT_FLAG:
-			break;
-		}
-		continue;
-bad:
-		fprintf(stderr, WHO ": bad value for --%s: '%s'\n", op->name, val);
-		return COHORT_E_INVAL;
-	}
-	return 0;
 }
 
 bool edit_is_size(const struct edit_opts *o)
@@ -241,7 +143,7 @@ int edit_opts_parse(int argc, char **argv, struct edit_opts *o)
 	o->drain = 10;
 	o->timeout = 10;
 	o->path = "edit.txt";
-	if (parse_opts(argc, argv, o))
+	if (bench_opts_parse(WHO, argc, argv, opts, NOPTS, o, &o->scenario))
 		return COHORT_E_INVAL;
 	if (o->help) {
 		usage(stdout);

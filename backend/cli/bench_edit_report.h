@@ -40,8 +40,8 @@ struct edit_opts {
 	double drain;
 	double timeout;
 	bool help;
-	struct files_multi targets;
-	struct files_multi cpu_pids;
+	struct bench_multi targets;
+	struct bench_multi cpu_pids;
 };
 
 /* Writers' totals over one side (fanout, hot: the one run; size: each file). */

@@ -9,6 +9,7 @@
  */
 #include "cli/bench_fanout.h"
 #include "cli/bench_client.h"
+#include "cli/bench_opts.h"
 #include "cli/bench_pub.h"
 #include "cli/bench_report.h"
 #include "cli/bench_sys.h"
@@ -24,13 +25,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#define MAX_MULTI 16
-
-struct multi {
-	const char *v[MAX_MULTI];
-	int n;
-};
 
 struct fanout_opts {
 	const char *url;
@@ -59,166 +53,68 @@ struct fanout_opts {
 	double read_interval;
 	bool idle;
 	bool help;
-	struct multi targets;
-	struct multi cpu_pids;
+	struct bench_multi targets;
+	struct bench_multi cpu_pids;
 };
 
-enum opt_type { OPT_STR, OPT_LONG, OPT_DBL, OPT_FLAG, OPT_MULTI };
-
-static const struct opt {
-	const char *name;
-	enum opt_type type;
-	size_t off;
-	const char *arg;
-	const char *help;
-} opts[] = {
-	{ "url", OPT_STR, offsetof(struct fanout_opts, url), "URL",
+static const struct bench_opt opts[] = {
+	{ "url", BENCH_OPT_STR, offsetof(struct fanout_opts, url), "URL",
 	  "base URL: nginx, or a streamer directly (required)" },
-	{ "subscribers", OPT_LONG, offsetof(struct fanout_opts, subscribers), "N", "SSE connections (100)" },
-	{ "streams", OPT_LONG, offsetof(struct fanout_opts, streams), "M",
+	{ "subscribers", BENCH_OPT_LONG, offsetof(struct fanout_opts, subscribers), "N", "SSE connections (100)" },
+	{ "streams", BENCH_OPT_LONG, offsetof(struct fanout_opts, streams), "M",
 	  "dev streams; subscriber i follows stream i mod M (1)" },
-	{ "rate", OPT_DBL, offsetof(struct fanout_opts, rate), "R",
+	{ "rate", BENCH_OPT_DBL, offsetof(struct fanout_opts, rate), "R",
 	  "events appended per second, all streams together (100)" },
-	{ "duration", OPT_DBL, offsetof(struct fanout_opts, duration), "S",
+	{ "duration", BENCH_OPT_DBL, offsetof(struct fanout_opts, duration), "S",
 	  "measured seconds; with --idle, how long to hold the connections (10)" },
-	{ "warmup", OPT_DBL, offsetof(struct fanout_opts, warmup), "S",
+	{ "warmup", BENCH_OPT_DBL, offsetof(struct fanout_opts, warmup), "S",
 	  "seconds of events before measuring (2)" },
-	{ "settle", OPT_DBL, offsetof(struct fanout_opts, settle), "S",
+	{ "settle", BENCH_OPT_DBL, offsetof(struct fanout_opts, settle), "S",
 	  "pause after connecting, before memory is read and events start (1; idle 2)" },
-	{ "drain", OPT_DBL, offsetof(struct fanout_opts, drain), "S",
+	{ "drain", BENCH_OPT_DBL, offsetof(struct fanout_opts, drain), "S",
 	  "longest wait for stragglers after the last event (15)" },
-	{ "drain-quiet", OPT_DBL, offsetof(struct fanout_opts, drain_quiet), "S",
+	{ "drain-quiet", BENCH_OPT_DBL, offsetof(struct fanout_opts, drain_quiet), "S",
 	  "stop draining when nothing arrived for this long (3)" },
-	{ "connect-timeout", OPT_DBL, offsetof(struct fanout_opts, connect_timeout), "S",
+	{ "connect-timeout", BENCH_OPT_DBL, offsetof(struct fanout_opts, connect_timeout), "S",
 	  "per-connection limit to get the response head (30)" },
-	{ "redis", OPT_STR, offsetof(struct fanout_opts, redis), "HOST:PORT",
+	{ "redis", BENCH_OPT_STR, offsetof(struct fanout_opts, redis), "HOST:PORT",
 	  "Redis the streamer reads (127.0.0.1:6379)" },
-	{ "stream-pid", OPT_LONG, offsetof(struct fanout_opts, stream_pid), "PID",
+	{ "stream-pid", BENCH_OPT_LONG, offsetof(struct fanout_opts, stream_pid), "PID",
 	  "the streamer process, for RSS and CPU from /proc" },
-	{ "cpu-pid", OPT_MULTI, offsetof(struct fanout_opts, cpu_pids), "NAME=PID",
+	{ "cpu-pid", BENCH_OPT_MULTI, offsetof(struct fanout_opts, cpu_pids), "NAME=PID",
 	  "also report CPU use of this process and its children (repeatable)" },
-	{ "out", OPT_STR, offsetof(struct fanout_opts, out), "FILE", "write the JSON report here" },
-	{ "name", OPT_STR, offsetof(struct fanout_opts, name), "NAME", "scenario name in the report" },
-	{ "via", OPT_STR, offsetof(struct fanout_opts, via), "LABEL",
+	{ "out", BENCH_OPT_STR, offsetof(struct fanout_opts, out), "FILE", "write the JSON report here" },
+	{ "name", BENCH_OPT_STR, offsetof(struct fanout_opts, name), "NAME", "scenario name in the report" },
+	{ "via", BENCH_OPT_STR, offsetof(struct fanout_opts, via), "LABEL",
 	  "how the URL reaches the streamer (default: from the Server header)" },
-	{ "note", OPT_STR, offsetof(struct fanout_opts, note), "TEXT", "free text kept in the JSON" },
-	{ "prefix", OPT_STR, offsetof(struct fanout_opts, prefix), "NAME",
+	{ "note", BENCH_OPT_STR, offsetof(struct fanout_opts, note), "TEXT", "free text kept in the JSON" },
+	{ "prefix", BENCH_OPT_STR, offsetof(struct fanout_opts, prefix), "NAME",
 	  "stream names are dev:<prefix>-<i> (bench<pid>)" },
-	{ "payload", OPT_LONG, offsetof(struct fanout_opts, payload), "BYTES",
+	{ "payload", BENCH_OPT_LONG, offsetof(struct fanout_opts, payload), "BYTES",
 	  "padding in each event's data (100)" },
-	{ "threads", OPT_LONG, offsetof(struct fanout_opts, threads), "T", "client epoll threads (1)" },
-	{ "connect-batch", OPT_LONG, offsetof(struct fanout_opts, connect_batch), "B",
+	{ "threads", BENCH_OPT_LONG, offsetof(struct fanout_opts, threads), "T", "client epoll threads (1)" },
+	{ "connect-batch", BENCH_OPT_LONG, offsetof(struct fanout_opts, connect_batch), "B",
 	  "connections in flight while connecting, per thread (100)" },
-	{ "max-pipeline", OPT_LONG, offsetof(struct fanout_opts, max_pipeline), "K",
+	{ "max-pipeline", BENCH_OPT_LONG, offsetof(struct fanout_opts, max_pipeline), "K",
 	  "most XADDs per Redis round trip (64)" },
-	{ "maxlen", OPT_LONG, offsetof(struct fanout_opts, maxlen), "N", "XADD MAXLEN ~ N (100000)" },
-	{ "max-line", OPT_LONG, offsetof(struct fanout_opts, max_line), "BYTES",
+	{ "maxlen", BENCH_OPT_LONG, offsetof(struct fanout_opts, maxlen), "N", "XADD MAXLEN ~ N (100000)" },
+	{ "max-line", BENCH_OPT_LONG, offsetof(struct fanout_opts, max_line), "BYTES",
 	  "longest SSE line or event data accepted (262144)" },
-	{ "read-interval", OPT_DBL, offsetof(struct fanout_opts, read_interval), "MS",
+	{ "read-interval", BENCH_OPT_DBL, offsetof(struct fanout_opts, read_interval), "MS",
 	  "least time between two reads of the sockets; trades latency for client CPU (0)" },
-	{ "target", OPT_MULTI, offsetof(struct fanout_opts, targets), "EXPR",
+	{ "target", BENCH_OPT_MULTI, offsetof(struct fanout_opts, targets), "EXPR",
 	  "a goal such as p99_ms<=50, reported as pass/fail (repeatable)" },
-	{ "idle", OPT_FLAG, offsetof(struct fanout_opts, idle), NULL,
+	{ "idle", BENCH_OPT_FLAG, offsetof(struct fanout_opts, idle), NULL,
 	  "only hold the connections and measure memory per connection" },
-	{ "help", OPT_FLAG, offsetof(struct fanout_opts, help), NULL, "this text" },
+	{ "help", BENCH_OPT_FLAG, offsetof(struct fanout_opts, help), NULL, "this text" },
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
 void bench_fanout_usage(void)
 {
-	printf("usage: cohort-bench fanout --url URL [options]\n\n");
-	for (size_t i = 0; i < NOPTS; i++) {
-		char left[64];
-
-		snprintf(left, sizeof(left), "--%s%s%s", opts[i].name, opts[i].arg ? " " : "",
-			 opts[i].arg ? opts[i].arg : "");
-		printf("  %-26s %s\n", left, opts[i].help);
-	}
+	bench_opts_usage(stdout, "cohort-bench fanout --url URL [options]", opts, NOPTS);
 	printf("\ntarget metrics: %s\n", report_target_metrics());
-}
-
-static int parse_double(const char *s, double *out)
-{
-	char *end;
-	double v;
-
-	if (!s || !*s)
-		return COHORT_E_INVAL;
-	v = strtod(s, &end);
-	if (*end || v != v)
-		return COHORT_E_INVAL;
-	*out = v;
-	return 0;
-}
-
-static int parse_opts(int argc, char **argv, struct fanout_opts *o)
-{
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *val = NULL, *eq;
-		const struct opt *op = NULL;
-		size_t nl;
-		char *base = (char *)o;
-
-		if (strncmp(a, "--", 2)) {
-			fprintf(stderr, "cohort-bench fanout: unexpected argument '%s'\n", a);
-			return COHORT_E_INVAL;
-		}
-		a += 2;
-		eq = strchr(a, '=');
-		nl = eq ? (size_t)(eq - a) : strlen(a);
-		for (size_t k = 0; k < NOPTS; k++)
-			if (strlen(opts[k].name) == nl && !strncmp(opts[k].name, a, nl))
-				op = &opts[k];
-		if (!op) {
-			fprintf(stderr, "cohort-bench fanout: unknown option '%s'\n", argv[i]);
-			return COHORT_E_INVAL;
-		}
-		if (op->type == OPT_FLAG) {
-			if (eq) {
-				fprintf(stderr, "cohort-bench fanout: --%s takes no value\n", op->name);
-				return COHORT_E_INVAL;
-			}
-			*(bool *)(base + op->off) = true;
-			continue;
-		}
-		if (eq)
-			val = eq + 1;
-		else if (i + 1 < argc)
-			val = argv[++i];
-		else {
-			fprintf(stderr, "cohort-bench fanout: --%s needs a value\n", op->name);
-			return COHORT_E_INVAL;
-		}
-		switch (op->type) {
-		case OPT_STR:
-			*(const char **)(base + op->off) = val;
-			break;
-		case OPT_LONG:
-			if (parse_long(val, (long *)(base + op->off)))
-				goto bad;
-			break;
-		case OPT_DBL:
-			if (parse_double(val, (double *)(base + op->off)))
-				goto bad;
-			break;
-		case OPT_MULTI: {
-			struct multi *m = (struct multi *)(base + op->off);
-
-			if (m->n >= MAX_MULTI)
-				goto bad;
-			m->v[m->n++] = val;
-			break;
-		}
-		case OPT_FLAG:
-			break;
-		}
-		continue;
-bad:
-		fprintf(stderr, "cohort-bench fanout: bad value for --%s: '%s'\n", op->name, val);
-		return COHORT_E_INVAL;
-	}
-	return 0;
 }
 
 static int check_opts(const struct fanout_opts *o)
@@ -531,7 +427,7 @@ int bench_fanout_main(int argc, char **argv)
 
 	memset(&bc, 0, sizeof(bc));
 	memset(&pub, 0, sizeof(pub));
-	if (parse_opts(argc, argv, &o))
+	if (bench_opts_parse("cohort-bench fanout", argc, argv, opts, NOPTS, &o, NULL))
 		return 2;
 	if (o.help) {
 		bench_fanout_usage();

@@ -30,145 +30,47 @@
 
 #define FILES_TREE_MAX ((size_t)64 << 20)
 
-enum opt_type { OPT_STR, OPT_LONG, OPT_DBL, OPT_FLAG, OPT_MULTI };
-
-static const struct opt {
-	const char *name;
-	enum opt_type type;
-	size_t off;
-	const char *arg;
-	const char *help;
-} opts[] = {
-	{ "url", OPT_STR, offsetof(struct files_opts, url), "URL", "nginx in front of cohort (required)" },
-	{ "project", OPT_LONG, offsetof(struct files_opts, project), "ID",
+static const struct bench_opt opts[] = {
+	{ "url", BENCH_OPT_STR, offsetof(struct files_opts, url), "URL", "nginx in front of cohort (required)" },
+	{ "project", BENCH_OPT_LONG, offsetof(struct files_opts, project), "ID",
 	  "the project to read or list, writable by the token's user (required)" },
-	{ "token-file", OPT_STR, offsetof(struct files_opts, token_file), "FILE",
+	{ "token-file", BENCH_OPT_STR, offsetof(struct files_opts, token_file), "FILE",
 	  "file holding the Bearer token (else $COHORT_BENCH_TOKEN)" },
-	{ "connections", OPT_LONG, offsetof(struct files_opts, connections), "C",
+	{ "connections", BENCH_OPT_LONG, offsetof(struct files_opts, connections), "C",
 	  "concurrent keep-alive connections (read4k 8, list2000 1)" },
-	{ "duration", OPT_DBL, offsetof(struct files_opts, duration), "S",
+	{ "duration", BENCH_OPT_DBL, offsetof(struct files_opts, duration), "S",
 	  "measured seconds per phase (5)" },
-	{ "warmup", OPT_DBL, offsetof(struct files_opts, warmup), "S",
+	{ "warmup", BENCH_OPT_DBL, offsetof(struct files_opts, warmup), "S",
 	  "unmeasured seconds before each side's first phase (1)" },
-	{ "rounds", OPT_LONG, offsetof(struct files_opts, rounds), "N",
+	{ "rounds", BENCH_OPT_LONG, offsetof(struct files_opts, rounds), "N",
 	  "read4k: alternating hello/file phase pairs (2)" },
-	{ "hello", OPT_STR, offsetof(struct files_opts, hello), "PATH",
+	{ "hello", BENCH_OPT_STR, offsetof(struct files_opts, hello), "PATH",
 	  "read4k: the hello-fcgi location behind nginx (/bench/hello)" },
-	{ "size", OPT_LONG, offsetof(struct files_opts, size), "BYTES", "read4k: file size (4096)" },
-	{ "path", OPT_STR, offsetof(struct files_opts, path), "P",
+	{ "size", BENCH_OPT_LONG, offsetof(struct files_opts, size), "BYTES", "read4k: file size (4096)" },
+	{ "path", BENCH_OPT_STR, offsetof(struct files_opts, path), "P",
 	  "read4k: the file's path (bench-read4k.txt); list2000: name prefix (file-)" },
-	{ "files", OPT_LONG, offsetof(struct files_opts, files), "N",
+	{ "files", BENCH_OPT_LONG, offsetof(struct files_opts, files), "N",
 	  "list2000: files created in the project (2000)" },
-	{ "setup-connections", OPT_LONG, offsetof(struct files_opts, setup_connections), "C",
+	{ "setup-connections", BENCH_OPT_LONG, offsetof(struct files_opts, setup_connections), "C",
 	  "parallel requests while creating files (8)" },
-	{ "timeout", OPT_DBL, offsetof(struct files_opts, timeout), "S", "per request (10)" },
-	{ "cpu-pid", OPT_MULTI, offsetof(struct files_opts, cpu_pids), "NAME=PID",
+	{ "timeout", BENCH_OPT_DBL, offsetof(struct files_opts, timeout), "S", "per request (10)" },
+	{ "cpu-pid", BENCH_OPT_MULTI, offsetof(struct files_opts, cpu_pids), "NAME=PID",
 	  "report CPU use of this process and its children per phase (repeatable)" },
-	{ "out", OPT_STR, offsetof(struct files_opts, out), "FILE", "write the JSON report here" },
-	{ "name", OPT_STR, offsetof(struct files_opts, name), "NAME", "scenario name in the report" },
-	{ "note", OPT_STR, offsetof(struct files_opts, note), "TEXT", "free text kept in the JSON" },
-	{ "target", OPT_MULTI, offsetof(struct files_opts, targets), "EXPR",
+	{ "out", BENCH_OPT_STR, offsetof(struct files_opts, out), "FILE", "write the JSON report here" },
+	{ "name", BENCH_OPT_STR, offsetof(struct files_opts, name), "NAME", "scenario name in the report" },
+	{ "note", BENCH_OPT_STR, offsetof(struct files_opts, note), "TEXT", "free text kept in the JSON" },
+	{ "target", BENCH_OPT_MULTI, offsetof(struct files_opts, targets), "EXPR",
 	  "a goal such as ratio>=0.7 or p99_ms<=10, reported as pass/fail (repeatable)" },
-	{ "help", OPT_FLAG, offsetof(struct files_opts, help), NULL, "this text" },
+	{ "help", BENCH_OPT_FLAG, offsetof(struct files_opts, help), NULL, "this text" },
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cohort-bench files read4k|list2000 --url URL --project ID [options]\n\n");
-	for (size_t i = 0; i < NOPTS; i++) {
-		char left[64];
-
-		snprintf(left, sizeof(left), "--%s%s%s", opts[i].name, opts[i].arg ? " " : "",
-			 opts[i].arg ? opts[i].arg : "");
-		fprintf(f, "  %-26s %s\n", left, opts[i].help);
-	}
+	bench_opts_usage(f, "cohort-bench files read4k|list2000 --url URL --project ID [options]", opts, NOPTS);
 	fprintf(f, "\ntarget metrics: read4k: ratio hello_rps file_rps p50_ms p99_ms errors;\n"
 		   "                list2000: rps p50_ms p99_ms p999_ms max_ms errors\n");
-}
-
-static int parse_double(const char *s, double *out)
-{
-	char *end;
-	double v;
-
-	if (!s || !*s)
-		return COHORT_E_INVAL;
-	v = strtod(s, &end);
-	if (*end || v != v)
-		return COHORT_E_INVAL;
-	*out = v;
-	return 0;
-}
-
-static int parse_opts(int argc, char **argv, struct files_opts *o)
-{
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *val = NULL, *eq;
-		const struct opt *op = NULL;
-		size_t nl;
-		char *base = (char *)o;
-
-		if (strncmp(a, "--", 2)) {
-			if (!o->scenario) {
-				o->scenario = a;
-				continue;
-			}
-			fprintf(stderr, "cohort-bench files: unexpected argument '%s'\n", a);
-			return COHORT_E_INVAL;
-		}
-		a += 2;
-		eq = strchr(a, '=');
-		nl = eq ? (size_t)(eq - a) : strlen(a);
-		for (size_t k = 0; k < NOPTS; k++)
-			if (strlen(opts[k].name) == nl && !strncmp(opts[k].name, a, nl))
-				op = &opts[k];
-		if (!op) {
-			fprintf(stderr, "cohort-bench files: unknown option '%s'\n", argv[i]);
-			return COHORT_E_INVAL;
-		}
-		if (op->type == OPT_FLAG) {
-			*(bool *)(base + op->off) = true;
-			continue;
-		}
-		if (eq)
-			val = eq + 1;
-		else if (i + 1 < argc)
-			val = argv[++i];
-		else {
-			fprintf(stderr, "cohort-bench files: --%s needs a value\n", op->name);
-			return COHORT_E_INVAL;
-		}
-		switch (op->type) {
-		case OPT_STR:
-			*(const char **)(base + op->off) = val;
-			break;
-		case OPT_LONG:
-			if (parse_long(val, (long *)(base + op->off)))
-				goto bad;
-			break;
-		case OPT_DBL:
-			if (parse_double(val, (double *)(base + op->off)))
-				goto bad;
-			break;
-		case OPT_MULTI: {
-			struct files_multi *m = (struct files_multi *)(base + op->off);
-
-			if (m->n >= FILES_MAX_MULTI)
-				goto bad;
-			m->v[m->n++] = val;
-			break;
-		}
-		case OPT_FLAG:
-			break;
-		}
-		continue;
-bad:
-		fprintf(stderr, "cohort-bench files: bad value for --%s: '%s'\n", op->name, val);
-		return COHORT_E_INVAL;
-	}
-	return 0;
 }
 
 static int check_opts(const struct files_opts *o)
@@ -514,7 +416,7 @@ int bench_files_main(int argc, char **argv)
 	struct files_ctx *x = NULL;
 	struct files_run *fr = NULL;
 	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
-	struct files_target t[FILES_MAX_MULTI];
+	struct files_target t[BENCH_MAX_MULTI];
 	const char *targets[2] = { "", "" };
 	char err_s[256], file_tgt[512], tree_tgt[128];
 	time_t now = time(NULL);
@@ -522,7 +424,7 @@ int bench_files_main(int argc, char **argv)
 	bool pass = true;
 	int nt = 0, ret = 2, e;
 
-	if (parse_opts(argc, argv, &o))
+	if (bench_opts_parse("cohort-bench files", argc, argv, opts, NOPTS, &o, &o.scenario))
 		goto out;
 	if (o.help) {
 		usage(stdout);

@@ -8,18 +8,13 @@
 #define COHORT_BENCH_FILES_REPORT_H
 
 #include "cli/bench_http.h"
+#include "cli/bench_opts.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#define FILES_MAX_MULTI 16
 #define FILES_MAX_CPU 8
-
-struct files_multi {
-	const char *v[FILES_MAX_MULTI];
-	int n;
-};
 
 struct files_opts {
 	const char *scenario;
@@ -40,8 +35,8 @@ struct files_opts {
 	double warmup;
 	double timeout;
 	bool help;
-	struct files_multi targets;
-	struct files_multi cpu_pids;
+	struct bench_multi targets;
+	struct bench_multi cpu_pids;
 };
 
 
