@@ -82,47 +82,22 @@ bool edit_metric(const struct edit_result *r, const char *m, double *v)
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-static json_object *jd(double v, int decimals)
-{
-	char buf[400];
-
-	if (!isfinite(v))
-		return NULL;
-	switch (decimals) {
-	case 0: snprintf(buf, sizeof(buf), "%.0f", v); break;
-	case 1: snprintf(buf, sizeof(buf), "%.1f", v); break;
-	case 2: snprintf(buf, sizeof(buf), "%.2f", v); break;
-	default: snprintf(buf, sizeof(buf), "%.3f", v); break;
-	}
-	return json_object_new_double_s(v, buf);
-}
-
-static json_object *ju(uint64_t v)
-{
-	return json_object_new_int64(v > INT64_MAX ? INT64_MAX : (int64_t)v);
-}
-
-static json_object *js(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
-
 #define ADD(o, k, v) json_object_object_add((o), (k), (v))
 
 static json_object *latency_json(const struct hist *h)
 {
 	json_object *o = json_object_new_object();
 
-	ADD(o, "count", ju(h->count));
+	ADD(o, "count", report_ju(h->count));
 	if (h->count) {
-		ADD(o, "min", jd(ms(h->min), 3));
-		ADD(o, "mean", jd(hist_mean(h) / 1000.0, 3));
-		ADD(o, "p50", jd(ms(hist_quantile(h, 0.5)), 3));
-		ADD(o, "p90", jd(ms(hist_quantile(h, 0.9)), 3));
-		ADD(o, "p95", jd(ms(hist_quantile(h, 0.95)), 3));
-		ADD(o, "p99", jd(ms(hist_quantile(h, 0.99)), 3));
-		ADD(o, "p999", jd(ms(hist_quantile(h, 0.999)), 3));
-		ADD(o, "max", jd(ms(h->max), 3));
+		ADD(o, "min", report_jd(ms(h->min), 3));
+		ADD(o, "mean", report_jd(hist_mean(h) / 1000.0, 3));
+		ADD(o, "p50", report_jd(ms(hist_quantile(h, 0.5)), 3));
+		ADD(o, "p90", report_jd(ms(hist_quantile(h, 0.9)), 3));
+		ADD(o, "p95", report_jd(ms(hist_quantile(h, 0.95)), 3));
+		ADD(o, "p99", report_jd(ms(hist_quantile(h, 0.99)), 3));
+		ADD(o, "p999", report_jd(ms(hist_quantile(h, 0.999)), 3));
+		ADD(o, "max", report_jd(ms(h->max), 3));
 	}
 	return o;
 }
@@ -133,24 +108,24 @@ static json_object *push_json(const struct edit_result *r, const struct edit_pus
 	json_object *cpu = json_object_new_object(), *chk = json_object_new_object();
 
 	ADD(o, "file_bytes", json_object_new_int64(p->file_bytes));
-	ADD(o, "wall_s", jd(p->wall_s, 3));
+	ADD(o, "wall_s", report_jd(p->wall_s, 3));
 	ADD(o, "phases", json_object_new_int(p->phases));
-	ADD(o, "offered", ju(p->offered));
-	ADD(o, "offered_per_s", jd(offered_rate(p), 1));
-	ADD(o, "edits", ju(p->edits));
-	ADD(o, "not_sent", ju(p->offered > p->edits ? p->offered - p->edits : 0));
-	ADD(o, "attempts", ju(p->attempts));
-	ADD(o, "accepted", ju(p->accepted));
-	ADD(o, "accepted_per_s", jd(edit_push_rate(p), 1));
-	ADD(o, "skipped", ju(p->skipped));
-	ADD(o, "unconfirmed", ju(p->unconfirmed));
-	ADD(o, "conflicts", ju(p->conflicts));
-	ADD(o, "retried", ju(p->retried));
-	ADD(o, "version_gone", ju(p->gone));
-	ADD(o, "late", ju(p->late));
-	ADD(e, "failed_edits", ju(p->failed));
-	ADD(e, "http", ju(p->http_errors));
-	ADD(e, "transport", ju(p->transport_errors));
+	ADD(o, "offered", report_ju(p->offered));
+	ADD(o, "offered_per_s", report_jd(offered_rate(p), 1));
+	ADD(o, "edits", report_ju(p->edits));
+	ADD(o, "not_sent", report_ju(p->offered > p->edits ? p->offered - p->edits : 0));
+	ADD(o, "attempts", report_ju(p->attempts));
+	ADD(o, "accepted", report_ju(p->accepted));
+	ADD(o, "accepted_per_s", report_jd(edit_push_rate(p), 1));
+	ADD(o, "skipped", report_ju(p->skipped));
+	ADD(o, "unconfirmed", report_ju(p->unconfirmed));
+	ADD(o, "conflicts", report_ju(p->conflicts));
+	ADD(o, "retried", report_ju(p->retried));
+	ADD(o, "version_gone", report_ju(p->gone));
+	ADD(o, "late", report_ju(p->late));
+	ADD(e, "failed_edits", report_ju(p->failed));
+	ADD(e, "http", report_ju(p->http_errors));
+	ADD(e, "transport", report_ju(p->transport_errors));
 	ADD(e, "last_http_status", json_object_new_int(p->last_status));
 	ADD(o, "errors", e);
 	ADD(o, "push_ms", latency_json(&p->push_us));
@@ -158,21 +133,21 @@ static json_object *push_json(const struct edit_result *r, const struct edit_pus
 	for (int i = 0; i < r->ncpu; i++) {
 		json_object *c = json_object_new_object();
 
-		ADD(c, "cpu_s", jd(p->cpu_s[i], 3));
+		ADD(c, "cpu_s", report_jd(p->cpu_s[i], 3));
 		if (p->wall_s > 0)
-			ADD(c, "util_pct", jd(100.0 * p->cpu_s[i] / p->wall_s, 1));
+			ADD(c, "util_pct", report_jd(100.0 * p->cpu_s[i] / p->wall_s, 1));
 		if (p->accepted)
-			ADD(c, "cpu_us_per_edit", jd(1e6 * p->cpu_s[i] / (double)p->accepted, 1));
+			ADD(c, "cpu_us_per_edit", report_jd(1e6 * p->cpu_s[i] / (double)p->accepted, 1));
 		ADD(cpu, r->cpu[i].name, c);
 	}
 	ADD(o, "cpu", cpu);
 	if (p->host_total)
-		ADD(o, "host_busy_pct", jd(100.0 * (double)p->host_busy / (double)p->host_total, 1));
+		ADD(o, "host_busy_pct", report_jd(100.0 * (double)p->host_busy / (double)p->host_total, 1));
 	ADD(chk, "files", json_object_new_int64(p->files_checked));
 	ADD(chk, "version_mismatches", json_object_new_int64(p->version_mismatches));
 	ADD(chk, "length_mismatches", json_object_new_int64(p->length_mismatches));
 	if (p->check[0])
-		ADD(chk, "detail", js(p->check));
+		ADD(chk, "detail", report_js(p->check));
 	ADD(o, "server_check", chk);
 	return o;
 }
@@ -186,21 +161,21 @@ int edit_report_json(const struct edit_result *r, const struct edit_opts *o,
 	int err = 0;
 
 	ADD(root, "version", json_object_new_int(1));
-	ADD(root, "mode", js("edit"));
-	ADD(root, "scenario", js(o->scenario));
-	ADD(root, "name", js(o->name ? o->name : o->scenario));
-	ADD(root, "date", js(r->date));
-	ADD(cfg, "url", js(o->url));
-	ADD(cfg, "via", js(strstr(r->server, "nginx") ? "nginx" : "direct"));
-	ADD(cfg, "server_header", js(r->server));
+	ADD(root, "mode", report_js("edit"));
+	ADD(root, "scenario", report_js(o->scenario));
+	ADD(root, "name", report_js(o->name ? o->name : o->scenario));
+	ADD(root, "date", report_js(r->date));
+	ADD(cfg, "url", report_js(o->url));
+	ADD(cfg, "via", report_js(strstr(r->server, "nginx") ? "nginx" : "direct"));
+	ADD(cfg, "server_header", report_js(r->server));
 	ADD(cfg, "course", json_object_new_int64(o->course));
 	ADD(cfg, "files", json_object_new_int64(size ? 2 : o->files));
 	ADD(cfg, "subscribers_per_file", json_object_new_int64(o->subscribers));
 	ADD(cfg, "writers_per_file", json_object_new_int64(o->writers));
-	ADD(cfg, "rate_per_writer", jd(o->rate, 2));
-	ADD(cfg, "offered_per_s", jd(o->rate * (double)o->writers * (double)(size ? 1 : o->files), 1));
-	ADD(cfg, "duration_s", jd(o->duration, 3));
-	ADD(cfg, "warmup_s", jd(o->warmup, 3));
+	ADD(cfg, "rate_per_writer", report_jd(o->rate, 2));
+	ADD(cfg, "offered_per_s", report_jd(o->rate * (double)o->writers * (double)(size ? 1 : o->files), 1));
+	ADD(cfg, "duration_s", report_jd(o->duration, 3));
+	ADD(cfg, "warmup_s", report_jd(o->warmup, 3));
 	ADD(cfg, "insert_chars", json_object_new_int(EDIT_MARK_LEN));
 	if (size) {
 		ADD(cfg, "small_bytes", json_object_new_int64(o->small));
@@ -211,51 +186,51 @@ int edit_report_json(const struct edit_result *r, const struct edit_opts *o,
 		ADD(cfg, "threads", json_object_new_int64(o->threads));
 	}
 	if (o->note)
-		ADD(cfg, "note", js(o->note));
+		ADD(cfg, "note", report_js(o->note));
 	ADD(root, "config", cfg);
 	ADD(setup, "projects", json_object_new_int64(r->projects));
-	ADD(setup, "wall_s", jd(r->setup_s, 3));
+	ADD(setup, "wall_s", report_jd(r->setup_s, 3));
 	if (r->error[0])
-		ADD(setup, "error", js(r->error));
+		ADD(setup, "error", report_js(r->error));
 	ADD(root, "setup", setup);
 	if (size) {
 		ADD(root, "small", push_json(r, &r->sides[0]));
 		ADD(root, "large", push_json(r, &r->sides[1]));
 		if (edit_push_rate(&r->sides[0]) > 0)
-			ADD(root, "ratio", jd(edit_push_rate(&r->sides[1]) / edit_push_rate(&r->sides[0]), 3));
+			ADD(root, "ratio", report_jd(edit_push_rate(&r->sides[1]) / edit_push_rate(&r->sides[0]), 3));
 	} else {
 		json_object *c = json_object_new_object();
 
 		ADD(root, "pushes", push_json(r, &r->sides[0]));
-		ADD(c, "ok", ju(r->connected));
-		ADD(c, "failed", ju(r->connect_failed));
+		ADD(c, "ok", report_ju(r->connected));
+		ADD(c, "failed", report_ju(r->connect_failed));
 		ADD(root, "connect", c);
 		up = json_object_new_object();
-		ADD(up, "expected", ju(r->updates_expected));
-		ADD(up, "delivered", ju(r->updates_delivered));
-		ADD(up, "lost", ju(r->lost));
-		ADD(up, "duplicates", ju(r->duplicates));
-		ADD(up, "edit_duplicates", ju(r->edit_duplicates));
-		ADD(up, "edits_missing", ju(r->edits_missing));
-		ADD(up, "edit_gaps", ju(r->edit_gaps));
-		ADD(up, "foreign", ju(r->foreign));
-		ADD(up, "resets", ju(r->resets));
-		ADD(up, "closed", ju(r->closed));
-		ADD(up, "per_connection_min", ju(r->per_conn_min));
-		ADD(up, "per_connection_max", ju(r->per_conn_max));
-		ADD(up, "drain_s", jd(r->drain_s, 3));
+		ADD(up, "expected", report_ju(r->updates_expected));
+		ADD(up, "delivered", report_ju(r->updates_delivered));
+		ADD(up, "lost", report_ju(r->lost));
+		ADD(up, "duplicates", report_ju(r->duplicates));
+		ADD(up, "edit_duplicates", report_ju(r->edit_duplicates));
+		ADD(up, "edits_missing", report_ju(r->edits_missing));
+		ADD(up, "edit_gaps", report_ju(r->edit_gaps));
+		ADD(up, "foreign", report_ju(r->foreign));
+		ADD(up, "resets", report_ju(r->resets));
+		ADD(up, "closed", report_ju(r->closed));
+		ADD(up, "per_connection_min", report_ju(r->per_conn_min));
+		ADD(up, "per_connection_max", report_ju(r->per_conn_max));
+		ADD(up, "drain_s", report_jd(r->drain_s, 3));
 		ADD(root, "updates", up);
 		ADD(root, "latency_ms", latency_json(&r->latency_us));
 		ADD(root, "latency_histogram_us", report_hist_json(&r->latency_us));
 	}
-	ADD(root, "errors_total", ju(edit_errors(r)));
+	ADD(root, "errors_total", report_ju(edit_errors(r)));
 	ADD(root, "server_mismatches", json_object_new_int64(mismatches(r)));
 	for (int i = 0; i < nt; i++) {
 		json_object *x = json_object_new_object();
 
-		ADD(x, "expr", js(t[i].expr));
-		ADD(x, "metric", js(t[i].metric));
-		ADD(x, "value", t[i].known ? jd(t[i].value, 3) : NULL);
+		ADD(x, "expr", report_js(t[i].expr));
+		ADD(x, "metric", report_js(t[i].metric));
+		ADD(x, "value", t[i].known ? report_jd(t[i].value, 3) : NULL);
 		ADD(x, "pass", json_object_new_boolean(t[i].pass));
 		json_object_array_add(ta, x);
 	}

@@ -4,6 +4,7 @@
  * rounded as in the fanout reports, so files diff well between runs.
  */
 #include "cli/bench_files_report.h"
+#include "cli/bench_report.h"
 #include "core/err.h"
 
 #include <json.h>
@@ -124,41 +125,21 @@ void files_target_decide(struct files_target *t, bool known, double v)
 		t->pass = v == th;
 }
 
-static json_object *jd(double v, int decimals)
-{
-	char buf[400];
-
-	if (!isfinite(v))
-		return NULL;
-	switch (decimals) {
-	case 0: snprintf(buf, sizeof(buf), "%.0f", v); break;
-	case 1: snprintf(buf, sizeof(buf), "%.1f", v); break;
-	case 3: snprintf(buf, sizeof(buf), "%.3f", v); break;
-	default: snprintf(buf, sizeof(buf), "%.6f", v); break;
-	}
-	return json_object_new_double_s(v, buf);
-}
-
-static json_object *ju(uint64_t v)
-{
-	return json_object_new_int64(v > INT64_MAX ? INT64_MAX : (int64_t)v);
-}
-
 #define ADD(o, k, v) json_object_object_add((o), (k), (v))
 
 static json_object *latency_json(const struct hist *h)
 {
 	json_object *o = json_object_new_object();
 
-	ADD(o, "count", ju(h->count));
+	ADD(o, "count", report_ju(h->count));
 	if (h->count) {
-		ADD(o, "min", jd(ms(h->min), 3));
-		ADD(o, "mean", jd(hist_mean(h) / 1000.0, 3));
-		ADD(o, "p50", jd(ms(hist_quantile(h, 0.5)), 3));
-		ADD(o, "p90", jd(ms(hist_quantile(h, 0.9)), 3));
-		ADD(o, "p99", jd(ms(hist_quantile(h, 0.99)), 3));
-		ADD(o, "p999", jd(ms(hist_quantile(h, 0.999)), 3));
-		ADD(o, "max", jd(ms(h->max), 3));
+		ADD(o, "min", report_jd(ms(h->min), 3));
+		ADD(o, "mean", report_jd(hist_mean(h) / 1000.0, 3));
+		ADD(o, "p50", report_jd(ms(hist_quantile(h, 0.5)), 3));
+		ADD(o, "p90", report_jd(ms(hist_quantile(h, 0.9)), 3));
+		ADD(o, "p99", report_jd(ms(hist_quantile(h, 0.99)), 3));
+		ADD(o, "p999", report_jd(ms(hist_quantile(h, 0.999)), 3));
+		ADD(o, "max", report_jd(ms(h->max), 3));
 	}
 	return o;
 }
@@ -171,46 +152,46 @@ static json_object *side_json(const struct files_run *fr, const struct files_sid
 	json_object *rounds = json_object_new_array();
 
 	ADD(o, "target", json_object_new_string(target));
-	ADD(o, "requests", ju(r->requests));
-	ADD(o, "requests_per_s", jd(side_rps(s), 1));
-	ADD(o, "wall_s", jd(s->wall_s, 3));
+	ADD(o, "requests", report_ju(r->requests));
+	ADD(o, "requests_per_s", report_jd(side_rps(s), 1));
+	ADD(o, "wall_s", report_jd(s->wall_s, 3));
 	ADD(o, "phases", json_object_new_int(s->phases));
 	for (int i = 0; i < s->phases && i < 100; i++)
-		json_object_array_add(rounds, jd(s->round_rps[i], 1));
+		json_object_array_add(rounds, report_jd(s->round_rps[i], 1));
 	ADD(o, "phase_requests_per_s", rounds);
-	ADD(st, "2xx", ju(r->status[2]));
-	ADD(st, "3xx", ju(r->status[3]));
-	ADD(st, "4xx", ju(r->status[4]));
-	ADD(st, "5xx", ju(r->status[5]));
-	ADD(st, "other", ju(r->status[0] + r->status[1]));
+	ADD(st, "2xx", report_ju(r->status[2]));
+	ADD(st, "3xx", report_ju(r->status[3]));
+	ADD(st, "4xx", report_ju(r->status[4]));
+	ADD(st, "5xx", report_ju(r->status[5]));
+	ADD(st, "other", report_ju(r->status[0] + r->status[1]));
 	ADD(o, "status", st);
-	ADD(o, "bytes", ju(r->bytes));
-	ADD(o, "body_bytes_per_response", ju(r->requests ? r->body_bytes / r->requests : 0));
+	ADD(o, "bytes", report_ju(r->bytes));
+	ADD(o, "body_bytes_per_response", report_ju(r->requests ? r->body_bytes / r->requests : 0));
 	ADD(o, "latency_ms", latency_json(&r->latency_us));
-	ADD(e, "connect", ju(r->connect_errors));
-	ADD(e, "read", ju(r->read_errors));
-	ADD(e, "parse", ju(r->parse_errors));
-	ADD(e, "timeouts", ju(r->timeouts));
-	ADD(e, "closed", ju(r->closed));
-	ADD(e, "http", ju(r->status[0] + r->status[1] + r->status[3] + r->status[4] + r->status[5]));
+	ADD(e, "connect", report_ju(r->connect_errors));
+	ADD(e, "read", report_ju(r->read_errors));
+	ADD(e, "parse", report_ju(r->parse_errors));
+	ADD(e, "timeouts", report_ju(r->timeouts));
+	ADD(e, "closed", report_ju(r->closed));
+	ADD(e, "http", report_ju(r->status[0] + r->status[1] + r->status[3] + r->status[4] + r->status[5]));
 	ADD(e, "last_http_status", json_object_new_int(r->last_bad_status));
-	ADD(e, "total", ju(http_load_errors(r)));
+	ADD(e, "total", report_ju(http_load_errors(r)));
 	if (r->error[0])
 		ADD(e, "message", json_object_new_string(r->error));
 	ADD(o, "errors", e);
-	ADD(o, "reconnects", ju(r->reconnects));
+	ADD(o, "reconnects", report_ju(r->reconnects));
 	for (int i = 0; i < fr->ncpu; i++) {
 		json_object *c = json_object_new_object();
 
-		ADD(c, "cpu_s", jd(s->cpu_s[i], 3));
-		ADD(c, "util_pct", jd(s->wall_s > 0 ? 100.0 * s->cpu_s[i] / s->wall_s : 0, 1));
+		ADD(c, "cpu_s", report_jd(s->cpu_s[i], 3));
+		ADD(c, "util_pct", report_jd(s->wall_s > 0 ? 100.0 * s->cpu_s[i] / s->wall_s : 0, 1));
 		if (r->requests)
-			ADD(c, "cpu_us_per_request", jd(1e6 * s->cpu_s[i] / (double)r->requests, 1));
+			ADD(c, "cpu_us_per_request", report_jd(1e6 * s->cpu_s[i] / (double)r->requests, 1));
 		ADD(cpu, fr->cpu[i].name, c);
 	}
 	if (s->host_total)
 		ADD(cpu, "host_busy_pct",
-		    jd(100.0 * (double)s->host_busy / (double)s->host_total * (double)sysconf(_SC_NPROCESSORS_ONLN), 1));
+		    report_jd(100.0 * (double)s->host_busy / (double)s->host_total * (double)sysconf(_SC_NPROCESSORS_ONLN), 1));
 	ADD(o, "cpu", cpu);
 	return o;
 }
@@ -232,8 +213,8 @@ static json_object *build_json(const struct files_run *fr, const struct files_op
 	ADD(cfg, "server_header", json_object_new_string(fr->server));
 	ADD(cfg, "project", json_object_new_int64(o->project));
 	ADD(cfg, "connections", json_object_new_int64(o->connections));
-	ADD(cfg, "duration_s", jd(o->duration, 3));
-	ADD(cfg, "warmup_s", jd(o->warmup, 3));
+	ADD(cfg, "duration_s", report_jd(o->duration, 3));
+	ADD(cfg, "warmup_s", report_jd(o->warmup, 3));
 	if (files_is_read4k(o)) {
 		ADD(cfg, "rounds", json_object_new_int64(o->rounds));
 		ADD(cfg, "size", json_object_new_int64(o->size));
@@ -249,13 +230,13 @@ static json_object *build_json(const struct files_run *fr, const struct files_op
 	ADD(root, "config", cfg);
 	ADD(setup, "status", json_object_new_int(fr->setup_status));
 	if (!files_is_read4k(o)) {
-		ADD(setup, "created", ju(fr->created));
-		ADD(setup, "existing", ju(fr->existing));
-		ADD(setup, "failed", ju(fr->setup_failed));
-		ADD(setup, "wall_s", jd(fr->setup_s, 3));
-		ADD(setup, "tree_entries", ju(fr->tree_entries));
-		ADD(setup, "tree_files", ju(fr->tree_files));
-		ADD(setup, "tree_bytes", ju(fr->tree_bytes));
+		ADD(setup, "created", report_ju(fr->created));
+		ADD(setup, "existing", report_ju(fr->existing));
+		ADD(setup, "failed", report_ju(fr->setup_failed));
+		ADD(setup, "wall_s", report_jd(fr->setup_s, 3));
+		ADD(setup, "tree_entries", report_ju(fr->tree_entries));
+		ADD(setup, "tree_files", report_ju(fr->tree_files));
+		ADD(setup, "tree_bytes", report_ju(fr->tree_bytes));
 	}
 	if (fr->error[0])
 		ADD(setup, "error", json_object_new_string(fr->error));
@@ -263,16 +244,16 @@ static json_object *build_json(const struct files_run *fr, const struct files_op
 	for (int i = 0; i < fr->nsides; i++)
 		ADD(root, fr->sides[i].name, side_json(fr, &fr->sides[i], targets[i]));
 	if (fr->nsides == 2 && metric(fr, "ratio", &v))
-		ADD(root, "ratio", jd(v, 3));
-	ADD(root, "errors_total", ju(total_errors(fr)));
+		ADD(root, "ratio", report_jd(v, 3));
+	ADD(root, "errors_total", report_ju(total_errors(fr)));
 	for (int i = 0; i < nt; i++) {
 		json_object *x = json_object_new_object();
 
 		ADD(x, "expr", json_object_new_string(t[i].expr));
 		ADD(x, "metric", json_object_new_string(t[i].metric));
 		ADD(x, "op", json_object_new_string(t[i].op));
-		ADD(x, "threshold", jd(t[i].threshold, 6));
-		ADD(x, "value", t[i].known ? jd(t[i].value, 3) : NULL);
+		ADD(x, "threshold", report_jd(t[i].threshold, 6));
+		ADD(x, "value", t[i].known ? report_jd(t[i].value, 3) : NULL);
 		ADD(x, "pass", json_object_new_boolean(t[i].pass));
 		json_object_array_add(ta, x);
 	}

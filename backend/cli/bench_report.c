@@ -180,7 +180,7 @@ bool report_all_pass(const struct bench_result *r)
 
 /* ---- JSON -------------------------------------------------------------- */
 
-static json_object *jd(double v, int decimals)
+json_object *report_jd(double v, int decimals)
 {
 	char buf[400]; /* the widest finite double in %f, with decimals */
 
@@ -190,6 +190,7 @@ static json_object *jd(double v, int decimals)
 	switch (decimals) {
 	case 0: snprintf(buf, sizeof(buf), "%.0f", v); break;
 	case 1: snprintf(buf, sizeof(buf), "%.1f", v); break;
+	case 2: snprintf(buf, sizeof(buf), "%.2f", v); break;
 	case 3: snprintf(buf, sizeof(buf), "%.3f", v); break;
 	case 6: snprintf(buf, sizeof(buf), "%.6f", v); break;
 	default: snprintf(buf, sizeof(buf), "%.9f", v); break;
@@ -197,12 +198,12 @@ static json_object *jd(double v, int decimals)
 	return json_object_new_double_s(v, buf);
 }
 
-static json_object *ju(uint64_t v)
+json_object *report_ju(uint64_t v)
 {
 	return json_object_new_int64(v > INT64_MAX ? INT64_MAX : (int64_t)v);
 }
 
-static json_object *js(const char *s)
+json_object *report_js(const char *s)
 {
 	return s ? json_object_new_string(s) : NULL;
 }
@@ -237,7 +238,7 @@ static json_object *prom_to_json(const char *text)
 					v = strtod(vstart + 1, &end);
 					if (end != vstart + 1) {
 						line[vstart - line] = '\0';
-						ADD(o, line, jd(v, fabs(v - round(v)) < 1e-9 ? 0 : 6));
+						ADD(o, line, report_jd(v, fabs(v - round(v)) < 1e-9 ? 0 : 6));
 					}
 				}
 			}
@@ -253,15 +254,15 @@ static json_object *latency_json(const struct hist *h)
 {
 	json_object *o = json_object_new_object();
 
-	ADD(o, "count", ju(h->count));
+	ADD(o, "count", report_ju(h->count));
 	if (h->count) {
-		ADD(o, "min", jd(ms(h->min), 3));
-		ADD(o, "mean", jd(hist_mean(h) / 1000.0, 3));
-		ADD(o, "p50", jd(ms(hist_quantile(h, 0.5)), 3));
-		ADD(o, "p90", jd(ms(hist_quantile(h, 0.9)), 3));
-		ADD(o, "p99", jd(ms(hist_quantile(h, 0.99)), 3));
-		ADD(o, "p999", jd(ms(hist_quantile(h, 0.999)), 3));
-		ADD(o, "max", jd(ms(h->max), 3));
+		ADD(o, "min", report_jd(ms(h->min), 3));
+		ADD(o, "mean", report_jd(hist_mean(h) / 1000.0, 3));
+		ADD(o, "p50", report_jd(ms(hist_quantile(h, 0.5)), 3));
+		ADD(o, "p90", report_jd(ms(hist_quantile(h, 0.9)), 3));
+		ADD(o, "p99", report_jd(ms(hist_quantile(h, 0.99)), 3));
+		ADD(o, "p999", report_jd(ms(hist_quantile(h, 0.999)), 3));
+		ADD(o, "max", report_jd(ms(h->max), 3));
 	}
 	return o;
 }
@@ -276,9 +277,9 @@ json_object *report_hist_json(const struct hist *h)
 		if (!h->buckets[i])
 			continue;
 		b = json_object_new_array();
-		json_object_array_add(b, ju(hist_bucket_low(i)));
-		json_object_array_add(b, ju(hist_bucket_high(i)));
-		json_object_array_add(b, ju(h->buckets[i]));
+		json_object_array_add(b, report_ju(hist_bucket_low(i)));
+		json_object_array_add(b, report_ju(hist_bucket_high(i)));
+		json_object_array_add(b, report_ju(h->buckets[i]));
 		json_object_array_add(a, b);
 	}
 	return a;
@@ -291,14 +292,14 @@ static json_object *timeline_json(const struct bench_result *r)
 	const size_t group = 100000 / TIMELINE_STEP_US;
 
 	ADD(o, "step_ms", json_object_new_int(100));
-	ADD(o, "window_start_ms", jd((double)(r->window_start_us - r->timeline_origin_us) / 1000.0, 1));
-	ADD(o, "window_end_ms", jd((double)(r->window_end_us - r->timeline_origin_us) / 1000.0, 1));
+	ADD(o, "window_start_ms", report_jd((double)(r->window_start_us - r->timeline_origin_us) / 1000.0, 1));
+	ADD(o, "window_end_ms", report_jd((double)(r->window_end_us - r->timeline_origin_us) / 1000.0, 1));
 	for (size_t i = 0; i < r->timeline_len; i += group) {
 		uint64_t sum = 0;
 
 		for (size_t k = i; k < i + group && k < r->timeline_len; k++)
 			sum += r->timeline[k];
-		json_object_array_add(a, ju(sum * 10));
+		json_object_array_add(a, report_ju(sum * 10));
 	}
 	ADD(o, "deliveries_per_s", a);
 	return o;
@@ -318,9 +319,9 @@ static json_object *mem_json(const struct bench_result *r)
 	ADD(o, "anon_connected_kb", json_object_new_int64(r->mem_connected.anon_kb));
 	ADD(o, "anon_after_kb", json_object_new_int64(r->mem_after.anon_kb));
 	ADD(o, "hwm_kb", json_object_new_int64(r->mem_after.hwm_kb));
-	ADD(o, "rss_per_conn_bytes", jd(r->rss_per_conn_bytes, 0));
-	ADD(o, "anon_per_conn_bytes", jd(r->anon_per_conn_bytes, 0));
-	ADD(o, "measured_at", js("after all connections were open and the settle time passed"));
+	ADD(o, "rss_per_conn_bytes", report_jd(r->rss_per_conn_bytes, 0));
+	ADD(o, "anon_per_conn_bytes", report_jd(r->anon_per_conn_bytes, 0));
+	ADD(o, "measured_at", report_js("after all connections were open and the settle time passed"));
 	return o;
 }
 
@@ -330,10 +331,10 @@ static json_object *build(const struct bench_result *r)
 	uint64_t c50 = hist_quantile(&r->connect_us, 0.5), c99 = hist_quantile(&r->connect_us, 0.99);
 
 	ADD(root, "version", json_object_new_int(BENCH_JSON_VERSION));
-	ADD(root, "tool", js("cohort-bench fanout"));
-	ADD(root, "name", js(r->name));
-	ADD(root, "mode", js(r->idle ? "idle" : "fanout"));
-	ADD(root, "date", js(r->date));
+	ADD(root, "tool", report_js("cohort-bench fanout"));
+	ADD(root, "name", report_js(r->name));
+	ADD(root, "mode", report_js(r->idle ? "idle" : "fanout"));
+	ADD(root, "date", report_js(r->date));
 
 	o = json_object_new_object();
 	ADD(o, "cpus", json_object_new_int64(r->cpus));
@@ -341,90 +342,90 @@ static json_object *build(const struct bench_result *r)
 	ADD(root, "host", o);
 
 	o = json_object_new_object();
-	ADD(o, "url", js(r->url));
-	ADD(o, "via", js(r->via));
-	ADD(o, "server_header", js(r->server));
+	ADD(o, "url", report_js(r->url));
+	ADD(o, "via", report_js(r->via));
+	ADD(o, "server_header", report_js(r->server));
 	ADD(o, "subscribers", json_object_new_int64(r->subscribers));
 	ADD(o, "streams", json_object_new_int64(r->streams));
 	if (!r->idle) {
-		ADD(o, "rate_per_s", jd(r->rate, 1));
-		ADD(o, "warmup_s", jd(r->warmup_s, 1));
+		ADD(o, "rate_per_s", report_jd(r->rate, 1));
+		ADD(o, "warmup_s", report_jd(r->warmup_s, 1));
 		ADD(o, "payload_bytes", json_object_new_int64(r->payload));
-		ADD(o, "event_bytes", ju(r->event_bytes));
+		ADD(o, "event_bytes", report_ju(r->event_bytes));
 	}
-	ADD(o, "duration_s", jd(r->duration_s, 1));
+	ADD(o, "duration_s", report_jd(r->duration_s, 1));
 	ADD(o, "threads", json_object_new_int(r->threads));
 	ADD(o, "connect_batch", json_object_new_int(r->connect_batch));
-	ADD(o, "read_interval_ms", jd(r->read_interval_ms, 3));
+	ADD(o, "read_interval_ms", report_jd(r->read_interval_ms, 3));
 	if (r->note)
-		ADD(o, "note", js(r->note));
+		ADD(o, "note", report_js(r->note));
 	ADD(root, "config", o);
 
 	o = json_object_new_object();
-	ADD(o, "ok", ju(r->connected));
-	ADD(o, "failed", ju(r->connect_failed + r->http_errors + r->not_event_stream));
-	ADD(o, "wall_s", jd(r->connect_wall_s, 3));
-	ADD(o, "p50_ms", jd(ms(c50), 3));
-	ADD(o, "p99_ms", jd(ms(c99), 3));
-	ADD(o, "max_ms", jd(ms(r->connect_us.max), 3));
+	ADD(o, "ok", report_ju(r->connected));
+	ADD(o, "failed", report_ju(r->connect_failed + r->http_errors + r->not_event_stream));
+	ADD(o, "wall_s", report_jd(r->connect_wall_s, 3));
+	ADD(o, "p50_ms", report_jd(ms(c50), 3));
+	ADD(o, "p99_ms", report_jd(ms(c99), 3));
+	ADD(o, "max_ms", report_jd(ms(r->connect_us.max), 3));
 	ADD(root, "connect", o);
 
 	if (!r->idle) {
 		o = json_object_new_object();
-		ADD(o, "published", ju(r->published));
-		ADD(o, "expected", ju(r->expected));
-		ADD(o, "delivered", ju(r->delivered));
-		ADD(o, "lost", ju(r->lost));
-		ADD(o, "loss_ratio", jd(r->expected ? (double)r->lost / (double)r->expected : 0, 9));
-		ADD(o, "published_measured", ju(r->published_measured));
-		ADD(o, "expected_measured", ju(r->expected_measured));
-		ADD(o, "delivered_measured", ju(r->delivered_measured));
-		ADD(o, "unexpected", ju(r->unexpected));
-		ADD(o, "duplicates", ju(r->duplicates));
-		ADD(o, "out_of_order", ju(r->out_of_order));
-		ADD(o, "gaps", ju(r->gaps));
-		ADD(o, "wrong_stream", ju(r->wrong_stream));
-		ADD(o, "bad_ids", ju(r->bad_ids));
-		ADD(o, "foreign", ju(r->foreign));
-		ADD(o, "resets", ju(r->resets));
-		ADD(o, "per_connection_min", ju(r->per_conn_min));
-		ADD(o, "per_connection_max", ju(r->per_conn_max));
+		ADD(o, "published", report_ju(r->published));
+		ADD(o, "expected", report_ju(r->expected));
+		ADD(o, "delivered", report_ju(r->delivered));
+		ADD(o, "lost", report_ju(r->lost));
+		ADD(o, "loss_ratio", report_jd(r->expected ? (double)r->lost / (double)r->expected : 0, 9));
+		ADD(o, "published_measured", report_ju(r->published_measured));
+		ADD(o, "expected_measured", report_ju(r->expected_measured));
+		ADD(o, "delivered_measured", report_ju(r->delivered_measured));
+		ADD(o, "unexpected", report_ju(r->unexpected));
+		ADD(o, "duplicates", report_ju(r->duplicates));
+		ADD(o, "out_of_order", report_ju(r->out_of_order));
+		ADD(o, "gaps", report_ju(r->gaps));
+		ADD(o, "wrong_stream", report_ju(r->wrong_stream));
+		ADD(o, "bad_ids", report_ju(r->bad_ids));
+		ADD(o, "foreign", report_ju(r->foreign));
+		ADD(o, "resets", report_ju(r->resets));
+		ADD(o, "per_connection_min", report_ju(r->per_conn_min));
+		ADD(o, "per_connection_max", report_ju(r->per_conn_max));
 		ADD(root, "events", o);
 
 		o = json_object_new_object();
-		ADD(o, "window_s", jd(r->window_s, 3));
-		ADD(o, "deliveries_per_s", jd(r->deliveries_per_s, 0));
-		ADD(o, "events_per_s", jd(r->events_per_s, 1));
-		ADD(o, "bytes_per_s", jd(r->bytes_per_s, 0));
-		ADD(o, "drain_s", jd(r->drain_s, 3));
+		ADD(o, "window_s", report_jd(r->window_s, 3));
+		ADD(o, "deliveries_per_s", report_jd(r->deliveries_per_s, 0));
+		ADD(o, "events_per_s", report_jd(r->events_per_s, 1));
+		ADD(o, "bytes_per_s", report_jd(r->bytes_per_s, 0));
+		ADD(o, "drain_s", report_jd(r->drain_s, 3));
 		ADD(root, "throughput", o);
 
 		o = latency_json(&r->latency_us);
-		ADD(o, "negative", ju(r->negative_latency));
-		ADD(o, "measured", js("append (wall clock before XADD) to receive (wall clock after read)"));
+		ADD(o, "negative", report_ju(r->negative_latency));
+		ADD(o, "measured", report_js("append (wall clock before XADD) to receive (wall clock after read)"));
 		ADD(root, "latency_ms", o);
 		ADD(root, "latency_histogram_us", report_hist_json(&r->latency_us));
 		ADD(root, "timeline", timeline_json(r));
 
 		o = json_object_new_object();
-		ADD(o, "round_trips", ju(r->publish_round_trips));
-		ADD(o, "max_lag_ms", jd((double)r->publish_max_lag_us / 1000.0, 3));
-		ADD(o, "errors", ju(r->publish_errors));
+		ADD(o, "round_trips", report_ju(r->publish_round_trips));
+		ADD(o, "max_lag_ms", report_jd((double)r->publish_max_lag_us / 1000.0, 3));
+		ADD(o, "errors", report_ju(r->publish_errors));
 		ADD(root, "publisher", o);
 	}
 
 	o = json_object_new_object();
-	ADD(o, "connect_failed", ju(r->connect_failed));
-	ADD(o, "http", ju(r->http_errors));
+	ADD(o, "connect_failed", report_ju(r->connect_failed));
+	ADD(o, "http", report_ju(r->http_errors));
 	if (r->last_status)
 		ADD(o, "last_http_status", json_object_new_int(r->last_status));
-	ADD(o, "not_event_stream", ju(r->not_event_stream));
-	ADD(o, "closed_by_server", ju(r->closed));
-	ADD(o, "read", ju(r->read_errors));
-	ADD(o, "parse", ju(r->parse_errors));
-	ADD(o, "total", ju(error_total(r)));
+	ADD(o, "not_event_stream", report_ju(r->not_event_stream));
+	ADD(o, "closed_by_server", report_ju(r->closed));
+	ADD(o, "read", report_ju(r->read_errors));
+	ADD(o, "parse", report_ju(r->parse_errors));
+	ADD(o, "total", report_ju(error_total(r)));
 	if (r->error[0])
-		ADD(o, "message", js(r->error));
+		ADD(o, "message", report_js(r->error));
 	ADD(root, "errors", o);
 
 	o = mem_json(r);
@@ -435,7 +436,7 @@ static json_object *build(const struct bench_result *r)
 	ADD(root, "streamer", o);
 
 	o = json_object_new_object();
-	ADD(o, "wall_s", jd(r->cpu_wall_s, 3));
+	ADD(o, "wall_s", report_jd(r->cpu_wall_s, 3));
 	if (r->host_busy_pct >= 0) {
 		double watched = 0, wall = r->cpu_wall_s;
 
@@ -444,18 +445,18 @@ static json_object *build(const struct bench_result *r)
 		/* In percent of one CPU, like util_pct: what the whole machine
 		 * spent, and what of it the processes listed here do not explain
 		 * (the kernel's softirq work, and anything else running). */
-		ADD(o, "host_busy_pct", jd(r->host_busy_pct * (double)r->cpus, 1));
-		ADD(o, "host_capacity_pct", jd(100.0 * (double)r->cpus, 0));
-		ADD(o, "unaccounted_pct", jd(r->host_busy_pct * (double)r->cpus - watched, 1));
+		ADD(o, "host_busy_pct", report_jd(r->host_busy_pct * (double)r->cpus, 1));
+		ADD(o, "host_capacity_pct", report_jd(100.0 * (double)r->cpus, 0));
+		ADD(o, "unaccounted_pct", report_jd(r->host_busy_pct * (double)r->cpus - watched, 1));
 	}
 	for (int i = 0; i < r->ncpu; i++) {
 		json_object *c = json_object_new_object();
 		double wall = r->cpu_wall_s;
 
 		ADD(c, "pid", json_object_new_int(r->cpu[i].pid));
-		ADD(c, "cpu_s", jd((double)r->cpu[i].us / 1e6, 3));
+		ADD(c, "cpu_s", report_jd((double)r->cpu[i].us / 1e6, 3));
 		if (wall > 0)
-			ADD(c, "util_pct", jd((double)r->cpu[i].us / 1e4 / wall, 1));
+			ADD(c, "util_pct", report_jd((double)r->cpu[i].us / 1e4 / wall, 1));
 		ADD(o, r->cpu[i].name, c);
 	}
 	ADD(root, "cpu", o);
@@ -465,11 +466,11 @@ static json_object *build(const struct bench_result *r)
 		const struct bench_target *t = &r->targets[i];
 
 		o = json_object_new_object();
-		ADD(o, "expr", js(t->expr));
-		ADD(o, "metric", js(t->metric));
-		ADD(o, "op", js(t->op));
-		ADD(o, "threshold", jd(t->threshold, 3));
-		ADD(o, "value", t->known ? jd(t->value, 3) : NULL);
+		ADD(o, "expr", report_js(t->expr));
+		ADD(o, "metric", report_js(t->metric));
+		ADD(o, "op", report_js(t->op));
+		ADD(o, "threshold", report_jd(t->threshold, 3));
+		ADD(o, "value", t->known ? report_jd(t->value, 3) : NULL);
 		ADD(o, "pass", json_object_new_boolean(t->pass));
 		json_object_array_add(a, o);
 	}

@@ -136,6 +136,13 @@ void report_print(const struct bench_result *r, FILE *f);
 void report_release(struct bench_result *r);
 
 struct json_object;
+/* JSON numbers and strings for the reports: a finite double printed with 0,
+ * 1, 2, 3, 6 or (any other value) 9 decimals, NULL (JSON null) when not
+ * finite; an unsigned count clamped to INT64_MAX; a string, NULL for NULL. */
+struct json_object *report_jd(double v, int decimals);
+struct json_object *report_ju(uint64_t v);
+struct json_object *report_js(const char *s);
+
 /* A histogram's non-empty buckets as [[low_us, high_us, count], ...] (the
  * report's "latency_histogram_us"; also used by cohort-bench edit). */
 struct json_object *report_hist_json(const struct hist *h);
