@@ -533,6 +533,30 @@ static int stage(struct workspace *ws, const char *path, long long c, const stru
 	return rc;
 }
 
+/* Applies q[0..nq) to e's text into *next (the first reads the cached text
+ * itself); *len16 gets the result's UTF-16 length. */
+static int apply_all(const struct centry *e, const struct pending *q, size_t nq, struct strbuf *next,
+		     int64_t *len16, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	*len16 = e->len16;
+	for (size_t i = 0; i < nq && !rc; i++) {
+		struct strbuf tmp = STRBUF_INIT;
+		const struct strbuf *from = i ? next : &e->text;
+		/* As many bytes as UTF-16 units: all ASCII, positions are offsets. */
+		bool ascii = *len16 >= 0 && (uint64_t)*len16 == from->len;
+
+		strbuf_init(&tmp, STRBUF_DEFAULT_MAX);
+		rc = (ascii ? cs_apply_ascii : cs_apply)(q[i].cs, from->buf ? from->buf : "", from->len, &tmp, err,
+							errlen);
+		strbuf_release(next);
+		*next = tmp;
+		*len16 = cs_new_len(q[i].cs);
+	}
+	return rc;
+}
+
 int collab_push(struct workspace *ws, const char *path, long long version,
 		struct json_object *updates, struct collab_push_result *out, char *err, size_t errlen)
 {
@@ -560,6 +584,8 @@ int collab_push(struct workspace *ws, const char *path, long long version,
 		struct strbuf next = STRBUF_INIT;
 		struct staged st;
 		int64_t len_v, len_new;
+		size_t newlen;
+		bool inplace;
 
 		memset(&st, 0, sizeof(st));
 		size_t start;
@@ -620,72 +646,26 @@ int collab_push(struct workspace *ws, const char *path, long long version,
 			rc = 0;
 			goto out;
 		}
-		if (nq == 1 && (uint64_t)e->len16 == e->text.len) {
-			/* One update to an all-ASCII text (a keystroke, mostly): its
-			 * positions are offsets and fit when its length does, so the
-			 * commit needs only the result's length, and the cached text
-			 * is edited in place once it is committed — no copy of the
-			 * document per push. */
-			size_t newlen;
-
-			if ((rc = cs_ascii_result_len(q[0].cs, e->text.len, &newlen))) {
+		/* One update to an all-ASCII text (a keystroke, mostly) needs only
+		 * the result's length to commit, and then edits the cached text in
+		 * place: no copy of the document per push. Otherwise the result is
+		 * built beside the cached text. Either way every position is
+		 * checked before anything is committed. */
+		inplace = nq == 1 && (uint64_t)e->len16 == e->text.len;
+		if (inplace) {
+			if ((rc = cs_ascii_result_len(q[0].cs, e->text.len, &newlen)))
 				say(err, errlen, "the change set does not fit the document");
-				goto out;
-			}
-			if (newlen > ws->limits.max_file) {
-				say(err, errlen, "the file would be larger than the per-file limit");
-				rc = COHORT_E_LIMIT;
-				goto out;
-			}
 			len_new = cs_new_len(q[0].cs);
-			if ((rc = stage(ws, path, d.version, q, nq, &st)) == 0)
-				rc = workspace_doc_commit(ws, path, d.fid, d.version, newlen, len_new, nq, st.ep,
-							  st.elen, st.vp, st.vlen);
-			staged_release(&st);
-			if (rc == COHORT_E_PRECONDITION)
-				continue; /* another process committed first: rebase again */
-			if (rc) {
-				if (ws->reason && errlen && !err[0])
-					say(err, errlen, ws->reason);
-				goto out;
-			}
-			if (cs_apply_ascii_inplace(q[0].cs, &e->text)) {
-				e->version = -1; /* committed; the cache reloads on the next read */
-			} else {
-				e->len16 = len_new;
-				e->version = d.version + 1;
-			}
-			out->version = d.version + 1;
-			out->accepted = 1;
-			if (e->version >= 0 && e->version - d.base >= COLLAB_FOLD_EVERY &&
-			    workspace_doc_fold(ws, path, d.fid, e->version, e->text.buf ? e->text.buf : "", e->text.len))
-				rc = 0; /* a failed fold only costs replaying more on the next read */
-			goto out;
+		} else {
+			rc = apply_all(e, q, nq, &next, &len_new, err, errlen);
+			newlen = next.len;
 		}
-		/* Apply to the current text: this validates every position. The
-		 * first update reads the cached text itself (no copy of it first). */
-		strbuf_init(&next, STRBUF_DEFAULT_MAX);
-		rc = 0;
-		len_new = e->len16;
-		for (size_t i = 0; i < nq && !rc; i++) {
-			struct strbuf tmp = STRBUF_INIT;
-			const struct strbuf *from_text = i ? &next : &e->text;
-			/* As many bytes as UTF-16 units: all ASCII, positions are offsets. */
-			bool ascii = len_new >= 0 && (uint64_t)len_new == from_text->len;
-
-			strbuf_init(&tmp, STRBUF_DEFAULT_MAX);
-			rc = (ascii ? cs_apply_ascii : cs_apply)(q[i].cs, from_text->buf ? from_text->buf : "",
-								from_text->len, &tmp, err, errlen);
-			strbuf_release(&next);
-			next = tmp;
-			len_new = cs_new_len(q[i].cs);
-		}
-		if (!rc && next.len > ws->limits.max_file) {
+		if (!rc && newlen > ws->limits.max_file) {
 			say(err, errlen, "the file would be larger than the per-file limit");
 			rc = COHORT_E_LIMIT;
 		}
 		if (!rc && (rc = stage(ws, path, d.version, q, nq, &st)) == 0)
-			rc = workspace_doc_commit(ws, path, d.fid, d.version, next.len, len_new, nq, st.ep,
+			rc = workspace_doc_commit(ws, path, d.fid, d.version, newlen, len_new, nq, st.ep,
 						  st.elen, st.vp, st.vlen);
 		staged_release(&st);
 		if (rc == COHORT_E_PRECONDITION) {
@@ -698,12 +678,18 @@ int collab_push(struct workspace *ws, const char *path, long long version,
 				say(err, errlen, ws->reason);
 			goto out;
 		}
-		strbuf_release(&e->text);
-		e->text = next;
-		e->len16 = len_new;
-		e->version = d.version + (long long)nq;
-		out->version = e->version;
+		out->version = d.version + (long long)nq;
 		out->accepted = nq;
+		if (inplace && cs_apply_ascii_inplace(q[0].cs, &e->text)) {
+			e->version = -1; /* committed: the cache reloads on the next read */
+			goto out;
+		}
+		if (!inplace) {
+			strbuf_release(&e->text);
+			e->text = next;
+		}
+		e->len16 = len_new;
+		e->version = out->version;
 		if (e->version - d.base >= COLLAB_FOLD_EVERY &&
 		    workspace_doc_fold(ws, path, d.fid, e->version, e->text.buf ? e->text.buf : "", e->text.len))
 			rc = 0; /* a failed fold only costs replaying more on the next read */
