@@ -84,24 +84,6 @@ bool edit_metric(const struct edit_result *r, const char *m, double *v)
 
 #define ADD(o, k, v) json_object_object_add((o), (k), (v))
 
-static json_object *latency_json(const struct hist *h)
-{
-	json_object *o = json_object_new_object();
-
-	ADD(o, "count", report_ju(h->count));
-	if (h->count) {
-		ADD(o, "min", report_jd(ms(h->min), 3));
-		ADD(o, "mean", report_jd(hist_mean(h) / 1000.0, 3));
-		ADD(o, "p50", report_jd(ms(hist_quantile(h, 0.5)), 3));
-		ADD(o, "p90", report_jd(ms(hist_quantile(h, 0.9)), 3));
-		ADD(o, "p95", report_jd(ms(hist_quantile(h, 0.95)), 3));
-		ADD(o, "p99", report_jd(ms(hist_quantile(h, 0.99)), 3));
-		ADD(o, "p999", report_jd(ms(hist_quantile(h, 0.999)), 3));
-		ADD(o, "max", report_jd(ms(h->max), 3));
-	}
-	return o;
-}
-
 static json_object *push_json(const struct edit_result *r, const struct edit_push *p)
 {
 	json_object *o = json_object_new_object(), *e = json_object_new_object();
@@ -128,8 +110,8 @@ static json_object *push_json(const struct edit_result *r, const struct edit_pus
 	ADD(e, "transport", report_ju(p->transport_errors));
 	ADD(e, "last_http_status", json_object_new_int(p->last_status));
 	ADD(o, "errors", e);
-	ADD(o, "push_ms", latency_json(&p->push_us));
-	ADD(o, "accept_ms", latency_json(&p->accept_us));
+	ADD(o, "push_ms", report_latency_json(&p->push_us, true));
+	ADD(o, "accept_ms", report_latency_json(&p->accept_us, true));
 	for (int i = 0; i < r->ncpu; i++) {
 		json_object *c = json_object_new_object();
 
@@ -220,7 +202,7 @@ int edit_report_json(const struct edit_result *r, const struct edit_opts *o,
 		ADD(up, "per_connection_max", report_ju(r->per_conn_max));
 		ADD(up, "drain_s", report_jd(r->drain_s, 3));
 		ADD(root, "updates", up);
-		ADD(root, "latency_ms", latency_json(&r->latency_us));
+		ADD(root, "latency_ms", report_latency_json(&r->latency_us, true));
 		ADD(root, "latency_histogram_us", report_hist_json(&r->latency_us));
 	}
 	ADD(root, "errors_total", report_ju(edit_errors(r)));

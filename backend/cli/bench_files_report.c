@@ -127,23 +127,6 @@ void files_target_decide(struct files_target *t, bool known, double v)
 
 #define ADD(o, k, v) json_object_object_add((o), (k), (v))
 
-static json_object *latency_json(const struct hist *h)
-{
-	json_object *o = json_object_new_object();
-
-	ADD(o, "count", report_ju(h->count));
-	if (h->count) {
-		ADD(o, "min", report_jd(ms(h->min), 3));
-		ADD(o, "mean", report_jd(hist_mean(h) / 1000.0, 3));
-		ADD(o, "p50", report_jd(ms(hist_quantile(h, 0.5)), 3));
-		ADD(o, "p90", report_jd(ms(hist_quantile(h, 0.9)), 3));
-		ADD(o, "p99", report_jd(ms(hist_quantile(h, 0.99)), 3));
-		ADD(o, "p999", report_jd(ms(hist_quantile(h, 0.999)), 3));
-		ADD(o, "max", report_jd(ms(h->max), 3));
-	}
-	return o;
-}
-
 static json_object *side_json(const struct files_run *fr, const struct files_side *s, const char *target)
 {
 	const struct http_load_result *r = &s->sum;
@@ -167,7 +150,7 @@ static json_object *side_json(const struct files_run *fr, const struct files_sid
 	ADD(o, "status", st);
 	ADD(o, "bytes", report_ju(r->bytes));
 	ADD(o, "body_bytes_per_response", report_ju(r->requests ? r->body_bytes / r->requests : 0));
-	ADD(o, "latency_ms", latency_json(&r->latency_us));
+	ADD(o, "latency_ms", report_latency_json(&r->latency_us, false));
 	ADD(e, "connect", report_ju(r->connect_errors));
 	ADD(e, "read", report_ju(r->read_errors));
 	ADD(e, "parse", report_ju(r->parse_errors));

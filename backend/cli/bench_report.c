@@ -250,7 +250,7 @@ static json_object *prom_to_json(const char *text)
 	return o;
 }
 
-static json_object *latency_json(const struct hist *h)
+json_object *report_latency_json(const struct hist *h, bool with_p95)
 {
 	json_object *o = json_object_new_object();
 
@@ -260,6 +260,8 @@ static json_object *latency_json(const struct hist *h)
 		ADD(o, "mean", report_jd(hist_mean(h) / 1000.0, 3));
 		ADD(o, "p50", report_jd(ms(hist_quantile(h, 0.5)), 3));
 		ADD(o, "p90", report_jd(ms(hist_quantile(h, 0.9)), 3));
+		if (with_p95)
+			ADD(o, "p95", report_jd(ms(hist_quantile(h, 0.95)), 3));
 		ADD(o, "p99", report_jd(ms(hist_quantile(h, 0.99)), 3));
 		ADD(o, "p999", report_jd(ms(hist_quantile(h, 0.999)), 3));
 		ADD(o, "max", report_jd(ms(h->max), 3));
@@ -400,7 +402,7 @@ static json_object *build(const struct bench_result *r)
 		ADD(o, "drain_s", report_jd(r->drain_s, 3));
 		ADD(root, "throughput", o);
 
-		o = latency_json(&r->latency_us);
+		o = report_latency_json(&r->latency_us, false);
 		ADD(o, "negative", report_ju(r->negative_latency));
 		ADD(o, "measured", report_js("append (wall clock before XADD) to receive (wall clock after read)"));
 		ADD(root, "latency_ms", o);

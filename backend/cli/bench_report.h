@@ -143,6 +143,10 @@ struct json_object *report_jd(double v, int decimals);
 struct json_object *report_ju(uint64_t v);
 struct json_object *report_js(const char *s);
 
+/* A latency histogram as {"count", "min", "mean", "p50", "p90", ["p95",]
+ * "p99", "p999", "max"} in milliseconds (the reports' "latency_ms"). */
+struct json_object *report_latency_json(const struct hist *h, bool with_p95);
+
 /* A histogram's non-empty buckets as [[low_us, high_us, count], ...] (the
  * report's "latency_histogram_us"; also used by cohort-bench edit). */
 struct json_object *report_hist_json(const struct hist *h);
