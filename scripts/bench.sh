@@ -147,15 +147,16 @@ RESULTS=()
 
 wanted() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
 
-run() {
+# One scenario: skipped unless wanted; otherwise waits for quiet, runs the
+# command with --name and --out (its JSON path) added at the end,
+# appends its text to summary.txt and records its JSON.
+scenario() {
   local name=$1; shift
-  wanted "$name" || return 0
+  wanted "$name" || return 1
   wait_quiet
   log "scenario $name"
   rm -f "$OUT/$name.json"
-  if "$BENCH" fanout --name "$name" --out "$OUT/$name.json" \
-      --stream-pid "$STREAM_PID" --cpu-pid "nginx=${PIDS[nginx]}" --cpu-pid "redis=${PIDS[redis]}" \
-      --redis "127.0.0.1:$REDIS_PORT" --prefix "$name" "$@" | tee -a "$OUT/summary.txt"; then
+  if "$@" --name "$name" --out "$OUT/$name.json" | tee -a "$OUT/summary.txt"; then
     RESULTS+=("$OUT/$name.json")
   else
     log "scenario $name failed to run"
@@ -163,9 +164,21 @@ run() {
     FAILED=1
   fi
   echo >>"$OUT/summary.txt"
-  # Let the streamer see the closes (wait_quiet then waits at least 1 s).
+}
+
+# After a streaming scenario: let the streamer see the closes (wait_quiet then
+# waits at least 1 s), and stop if it died.
+stream_alive() {
   sleep 1
   kill -0 "$STREAM_PID" 2>/dev/null || { log "cohort-stream died"; exit 1; }
+}
+
+run() {
+  local name=$1; shift
+  scenario "$name" "$BENCH" fanout \
+    --stream-pid "$STREAM_PID" --cpu-pid "nginx=${PIDS[nginx]}" --cpu-pid "redis=${PIDS[redis]}" \
+    --redis "127.0.0.1:$REDIS_PORT" --prefix "$name" "$@" || return 0
+  stream_alive
 }
 
 # 1. Memory per idle connection. Direct: through nginx each client costs two
@@ -235,20 +248,9 @@ files_setup() {
 
 run_files() {
   local name=$1 scenario=$2; shift 2
-  wanted "$name" || return 0
-  wait_quiet
-  log "scenario $name"
-  rm -f "$OUT/$name.json"
-  if "$BENCH" files "$scenario" --name "$name" --out "$OUT/$name.json" --url "$URL" \
-      --token-file "$WORK/token" --cpu-pid "api=${PIDS[api]}" --cpu-pid "nginx=${PIDS[nginx]}" \
-      --cpu-pid "redis=${PIDS[redis]}" --cpu-pid "hello=${PIDS[hello]}" "$@" | tee -a "$OUT/summary.txt"; then
-    RESULTS+=("$OUT/$name.json")
-  else
-    log "scenario $name failed to run"
-    [ -s "$OUT/$name.json" ] && RESULTS+=("$OUT/$name.json")
-    FAILED=1
-  fi
-  echo >>"$OUT/summary.txt"
+  scenario "$name" "$BENCH" files "$scenario" --url "$URL" \
+    --token-file "$WORK/token" --cpu-pid "api=${PIDS[api]}" --cpu-pid "nginx=${PIDS[nginx]}" \
+    --cpu-pid "redis=${PIDS[redis]}" --cpu-pid "hello=${PIDS[hello]}" "$@" || return 0
 }
 
 if wanted files-read4k || wanted files-list2000; then
@@ -275,23 +277,11 @@ fi
 # project per file, so a project stream carries exactly one file's updates).
 run_edit() {
   local name=$1 scenario=$2; shift 2
-  wanted "$name" || return 0
-  wait_quiet
-  log "scenario $name"
-  rm -f "$OUT/$name.json"
-  if "$BENCH" edit "$scenario" --name "$name" --out "$OUT/$name.json" --url "$URL" \
-      --course "$COURSE" --token-file "$WORK/token" --cpu-pid "api=${PIDS[api]}" \
-      --cpu-pid "stream=$STREAM_PID" --cpu-pid "nginx=${PIDS[nginx]}" \
-      --cpu-pid "redis=${PIDS[redis]}" "$@" | tee -a "$OUT/summary.txt"; then
-    RESULTS+=("$OUT/$name.json")
-  else
-    log "scenario $name failed to run"
-    [ -s "$OUT/$name.json" ] && RESULTS+=("$OUT/$name.json")
-    FAILED=1
-  fi
-  echo >>"$OUT/summary.txt"
-  sleep 1
-  kill -0 "$STREAM_PID" 2>/dev/null || { log "cohort-stream died"; exit 1; }
+  scenario "$name" "$BENCH" edit "$scenario" --url "$URL" \
+    --course "$COURSE" --token-file "$WORK/token" --cpu-pid "api=${PIDS[api]}" \
+    --cpu-pid "stream=$STREAM_PID" --cpu-pid "nginx=${PIDS[nginx]}" \
+    --cpu-pid "redis=${PIDS[redis]}" "$@" || return 0
+  stream_alive
 }
 
 if wanted edit-fanout || wanted edit-fanout-r1 || wanted edit-hot || wanted edit-hot-r1 ||
