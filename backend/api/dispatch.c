@@ -2,6 +2,7 @@
 #include "api/authn.h"
 #include "api/metrics.h"
 #include "api/permission.h"
+#include "api/rcache.h"
 #include "api/request.h"
 #include "api/routes.h"
 #include "api/worker.h"
@@ -13,40 +14,52 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 /*
  * Who is asking, once, for every route that is not public (a bad token is
  * refused even where anonymous callers would pass), then whether they may.
- * Both are a handful of one-row lookups (user, project, course, grants,
- * participation): they run in one read transaction, so they see one
- * snapshot and take SQLite's locks once instead of once per statement. The
- * transaction ends here, before the handler, which may write.
+ * The database's generation is read first: while it stands, the answers
+ * kept in the worker's authcache are still true and no lookup runs. Lookups
+ * that do run (a handful of one-row reads: user, project, course, grants,
+ * participation) share one read transaction, opened by the first of them
+ * (dispatch_auth_txn), so they see one snapshot and take SQLite's locks
+ * once; it ends here, before the handler, which may write.
  */
 static int authorize(struct request *req, struct response *res)
 {
 	enum permission p = req->match.route->perm;
-	struct db *db = NULL;
-	bool txn = false;
 	int err = 0;
 
+	req->auth_txn_allowed = true;
 	if (p != PERM_PUBLIC && p != PERM_DEV) {
-		txn = worker_db(req->worker, &db) == 0 && db_begin(db) == 0;
+		struct db *db;
+
+		if (worker_db(req->worker, &db) == 0)
+			req->auth_gen_ok = db_generation(db, &req->auth_gen) == 0;
 		err = authn_resolve(req, res);
 	}
 	if (!err)
 		err = permission_check(p, req, res);
-	if (txn && db_commit(db))
-		db_rollback(db);
-	if (db && db_in_transaction(db)) {
+	if (req->auth_txn && db_commit(req->db))
+		db_rollback(req->db);
+	req->auth_txn = req->auth_txn_allowed = false;
+	if (req->db && db_in_transaction(req->db)) {
 		/* The handler must start outside any transaction: give up this
 		 * connection rather than run it inside a stuck one. */
-		log_error("db_transaction_stuck", LF_S("rid", req->id), LF_S("error", db_last_error(db)));
+		log_error("db_transaction_stuck", LF_S("rid", req->id), LF_S("error", db_last_error(req->db)));
 		worker_db_close(req->worker);
 		req->db = NULL;
 		if (!err)
 			err = COHORT_E_DB;
 	}
 	return err;
+}
+
+void dispatch_auth_txn(struct request *req)
+{
+	if (req->auth_txn_allowed && !req->auth_txn && req->db && !db_in_transaction(req->db))
+		req->auth_txn = db_begin(req->db) == 0;
 }
 
 static int route_request(const struct route *table, size_t n, struct request *req, struct response *res)
@@ -78,6 +91,10 @@ static int route_request(const struct route *table, size_t n, struct request *re
 		return err;
 	res->detail[0] = '\0';
 	err = req->match.route->handler(req, res);
+	/* What this process wrote to a project is dropped from its read cache
+	 * at once; other processes hear of it from Redis (api/rcache.h). */
+	if (req->has_project && strcmp(req->method, "GET") && strcmp(req->method, "HEAD"))
+		rcache_invalidate(req->project.id);
 	if (!err && res->status == 0) {
 		log_error("handler_without_status", LF_S("rid", req->id), LF_S("route", req->match.route->name));
 		err = COHORT_E_INTERNAL;

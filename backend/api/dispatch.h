@@ -23,6 +23,10 @@ void dispatch(struct request *req, struct response *res);
 /* The same over any table (tests). */
 void dispatch_table(const struct route *table, size_t n, struct request *req, struct response *res);
 
+/* Opens the read transaction that authorization's lookups share, before
+ * the first of them (authn.c, permission.c); a no-op once it is open. */
+void dispatch_auth_txn(struct request *req);
+
 /* After the response went out: bytes is the body length written. */
 void dispatch_finish(const struct request *req, const struct response *res, size_t bytes);
 

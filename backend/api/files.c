@@ -1,6 +1,7 @@
 #include "api/files.h"
 #include "api/wsreq.h"
 #include "api/query.h"
+#include "api/rcache.h"
 #include "api/request.h"
 #include "api/treecache.h"
 #include "api/worker.h"
@@ -171,6 +172,39 @@ static int set_etag(struct response *res, long long version)
 	return response_header(res, "ETag", v);
 }
 
+/* A file's key in the read cache (api/rcache.h): 'F', the project id, the
+ * path; its group is the project. */
+static size_t file_cache_key(char *key, long long project, const char *path)
+{
+	size_t n = strlen(path);
+
+	key[0] = 'F';
+	memcpy(key + 1, &project, sizeof(project));
+	memcpy(key + 1 + sizeof(project), path, n);
+	return 1 + sizeof(project) + n;
+}
+
+/* The content and stat of a file: from the read cache, or read from Redis
+ * with tracking and kept there. Reads that ran no script keep nothing. */
+static int read_file(struct request *req, struct workspace *ws, const char *path, struct strbuf *body,
+		     struct ws_stat *st)
+{
+	char key[1 + sizeof(long long) + PATH_BUF];
+	size_t klen = file_cache_key(key, req->project.id, path);
+	struct rcache_ticket t;
+	int err;
+
+	if (rcache_get(key, klen, body, st, sizeof(*st)))
+		return 0;
+	ws_open(req, ws);
+	if (rcache_begin(&t))
+		ws->track_redirect = t.redirect;
+	err = workspace_read(ws, path, body, st);
+	if (!err && ws->tracked)
+		rcache_put(&t, req->project.id, key, klen, body->buf, body->len, st, sizeof(*st));
+	return err;
+}
+
 int file_get(struct request *req, struct response *res)
 {
 	char path[PATH_BUF], v[24];
@@ -180,9 +214,8 @@ int file_get(struct request *req, struct response *res)
 
 	if (err)
 		return err;
-	ws_open(req, &ws);
 	strbuf_reset(&res->body);
-	err = workspace_read(&ws, path, &res->body, &st);
+	err = read_file(req, &ws, path, &res->body, &st);
 	if (err) {
 		strbuf_reset(&res->body);
 		return ws_fail(res, &ws, err);

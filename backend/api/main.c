@@ -11,6 +11,7 @@
 #include "api/authn.h"
 #include "api/listener.h"
 #include "api/metrics.h"
+#include "api/rcache.h"
 #include "api/router.h"
 #include "api/routes.h"
 #include "api/server.h"
@@ -121,12 +122,14 @@ int main(int argc, char **argv)
 		 LF_I("threads", cfg.api_threads), LF_I("max_body", cfg.api_max_body),
 		 LF_I("dev_events", cfg.dev_events));
 	collab_cache_limit((size_t)cfg.collab_cache_bytes);
+	rcache_init(&cfg);
 	if (server_run(&cfg, l.fd) == 0)
 		rc = 0;
 	log_info("stopped", LF_I("status", rc));
 out:
 	collab_cache_clear();
 	treecache_clear();
+	rcache_shutdown();
 	listener_close(&l);
 	config_release(&cfg);
 	return rc;

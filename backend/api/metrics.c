@@ -1,4 +1,5 @@
 #include "api/metrics.h"
+#include "api/rcache.h"
 #include "api/request.h"
 #include "api/router.h"
 #include "core/err.h"
@@ -96,6 +97,43 @@ static bool row_used(size_t row)
 	return row < nroutes || row == METRICS_MAX_ROUTES;
 }
 
+/* The read cache (api/rcache.h). */
+static int render_rcache(struct strbuf *out)
+{
+	struct rcache_stats st;
+
+	rcache_get_stats(&st);
+	return strbuf_addf(
+		out,
+		"# HELP cohort_api_read_cache_requests_total Lookups in the read cache, by result.\n"
+		"# TYPE cohort_api_read_cache_requests_total counter\n"
+		"cohort_api_read_cache_requests_total{result=\"hit\"} %llu\n"
+		"cohort_api_read_cache_requests_total{result=\"miss\"} %llu\n"
+		"# HELP cohort_api_read_cache_stores_total Reads kept, and reads not kept because an invalidation raced them.\n"
+		"# TYPE cohort_api_read_cache_stores_total counter\n"
+		"cohort_api_read_cache_stores_total{result=\"stored\"} %llu\n"
+		"cohort_api_read_cache_stores_total{result=\"refused\"} %llu\n"
+		"# HELP cohort_api_read_cache_invalidations_total Groups dropped (a project, or the signed-out answers), and whole flushes.\n"
+		"# TYPE cohort_api_read_cache_invalidations_total counter\n"
+		"cohort_api_read_cache_invalidations_total{kind=\"group\"} %llu\n"
+		"cohort_api_read_cache_invalidations_total{kind=\"flush\"} %llu\n"
+		"# HELP cohort_api_read_cache_evictions_total Entries dropped to stay within api.read_cache.\n"
+		"# TYPE cohort_api_read_cache_evictions_total counter\n"
+		"cohort_api_read_cache_evictions_total %llu\n"
+		"# HELP cohort_api_read_cache_entries Entries in the read cache.\n"
+		"# TYPE cohort_api_read_cache_entries gauge\n"
+		"cohort_api_read_cache_entries %zu\n"
+		"# HELP cohort_api_read_cache_bytes Bytes the read cache holds, of api.read_cache.\n"
+		"# TYPE cohort_api_read_cache_bytes gauge\n"
+		"cohort_api_read_cache_bytes %zu\n"
+		"# HELP cohort_api_read_cache_connected 1 while the invalidation connection to Redis is up.\n"
+		"# TYPE cohort_api_read_cache_connected gauge\n"
+		"cohort_api_read_cache_connected %d\n",
+		(unsigned long long)st.hits, (unsigned long long)st.misses, (unsigned long long)st.stores,
+		(unsigned long long)st.refused, (unsigned long long)st.invalidations, (unsigned long long)st.flushes,
+		(unsigned long long)st.evictions, st.entries, st.bytes, st.connected ? 1 : 0);
+}
+
 int metrics_render(struct strbuf *out)
 {
 	int err = strbuf_adds(out, "# HELP cohort_api_requests_total Requests answered, by route and status.\n"
@@ -149,6 +187,8 @@ int metrics_render(struct strbuf *out)
 				  "cohort_api_redis_errors_total %llu\n",
 				  atomic_load_explicit(&in_flight, memory_order_relaxed),
 				  (unsigned long long)rconn_error_count());
+	if (!err)
+		err = render_rcache(out);
 	return err;
 }
 

@@ -15,6 +15,8 @@
  * its lessons and projects exist, so they get an honest 403.
  */
 #include "api/permission.h"
+#include "api/authcache.h"
+#include "api/dispatch.h"
 #include "api/request.h"
 #include "api/worker.h"
 #include "core/config.h"
@@ -58,7 +60,7 @@ static int absent(int err)
 }
 
 /* Loads what the route's parameters name, and the caller's place in it. */
-static int resolve(struct request *req, struct response *res)
+static int lookup(struct request *req, struct response *res)
 {
 	int64_t id;
 	int err;
@@ -110,6 +112,45 @@ static int resolve(struct request *req, struct response *res)
 			return err;
 	}
 	return 0;
+}
+
+/* The key of what the route names, for the authcache; false for routes
+ * with a {participant} (their target is looked up every time) or with an
+ * id that is not one (lookup answers those). */
+static bool scope_key(const struct request *req, struct authcache_scope_key *k)
+{
+	static const char *const params[] = { "project", "lesson", "course" };
+	int64_t *ids[] = { &k->project, &k->lesson, &k->course };
+	int64_t id;
+
+	memset(k, 0, sizeof(*k));
+	k->user = req->who.user_id;
+	if (request_id_param(req, "participant", &id) <= 0)
+		return false;
+	for (size_t i = 0; i < 3; i++) {
+		int r = request_id_param(req, params[i], &id);
+
+		if (r < 0)
+			return false;
+		*ids[i] = r == 0 ? id : 0;
+	}
+	return true;
+}
+
+/* lookup, or what it found at this database generation. */
+static int resolve(struct request *req, struct response *res)
+{
+	struct authcache_scope_key key;
+	bool cacheable = req->auth_gen_ok && scope_key(req, &key);
+	int err;
+
+	if (cacheable && authcache_scope_get(req->worker->auth, &req->auth_gen, &key, req))
+		return 0;
+	dispatch_auth_txn(req);
+	err = lookup(req, res);
+	if (!err && cacheable)
+		authcache_scope_put(req->worker->auth, &req->auth_gen, &key, req);
+	return err;
 }
 
 /* The {participant} of the route: 404 when there is none with that id;
@@ -218,8 +259,10 @@ int permission_check(enum permission p, struct request *req, struct response *re
 	err = resolve(req, res);
 	if (!err)
 		err = decide(p, req, res);
-	if (!err)
+	if (!err && request_id_param(req, "participant", &(int64_t){ 0 }) <= 0) {
+		dispatch_auth_txn(req);
 		err = resolve_target(req, res);
+	}
 	if (!err && p == PERM_PARTICIPANT_SELF && !req->who.is_admin && req->me.role != ROLE_TEACHER &&
 	    req->target.id != req->me.id)
 		err = forbidden(res, "only the participant themself or a teacher may do this");

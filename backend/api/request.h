@@ -15,6 +15,7 @@
 
 #include "api/router.h"
 #include "core/course.h"
+#include "core/db.h"
 #include "core/jwt.h"
 #include "core/lesson.h"
 #include "core/principal.h"
@@ -92,6 +93,10 @@ struct request {
 	/* Resolved by the permission check (permission.c) from the route's
 	 * parameters; handlers use these and never look the ids up again. */
 	struct db *db;              /* this worker's database handle */
+	struct db_gen auth_gen;     /* the database's generation when authorization began */
+	bool auth_gen_ok;           /* auth_gen was read: api/authcache.h may answer */
+	bool auth_txn_allowed;      /* inside authorization: its lookups may open one */
+	bool auth_txn;              /* authorization's lookups opened a read transaction */
 	bool has_course, has_lesson, has_project;
 	struct course course;       /* from {course}, or the course of {lesson} / {project} */
 	struct lesson lesson;       /* from {lesson} */

@@ -13,36 +13,40 @@
  * a thread blocked in read() on an idle connection never notices SIGTERM.
  *
  * So connections and threads are decoupled. The pool owns a fixed array of
- * connection slots (each an FCGX_Request). The main thread is the only one
- * that waits for readiness (epoll): the signalfd, a wake-up pipe, the
- * listening socket and every idle kept-alive connection. A readable
- * connection (or a pending accept) is queued; any free worker takes it and
- * calls FCGX_Accept_r, which then finds its data already there (or accepts
- * from the non-blocking listening socket, EAGAIN meaning someone else took
- * it). After the response the slot goes back to the poller as idle, or free
- * if the connection closed. When no slot is free (api.max_conns slots) the longest-idle connection
- * is closed to make room. A long request (later: long-poll) occupies one
- * worker, never a connection that another request is waiting on.
+ * connection slots (each an FCGX_Request). One epoll set holds the listening
+ * socket and every idle kept-alive connection, each registered EPOLLONESHOT
+ * and tagged with its slot (index and generation), and every worker waits on
+ * that set itself: an event disarms its descriptor and wakes exactly one
+ * worker, which serves the connection (FCGX_Accept_r then finds the request
+ * already there) and re-arms it, or accepts a new connection into a free
+ * slot. No thread hands work to another, so a request costs one wake-up and
+ * no lock hand-off (a poller thread and a job queue, before: two wake-ups
+ * and a contended mutex per request). When no slot is free (api.max_conns
+ * slots) the longest-idle connection is closed to make room; while an accept
+ * is under way the listening socket stays disarmed, so one pending
+ * connection wakes one worker.
  *
- * Connections and the listening socket are registered EPOLLONESHOT, tagged
- * with their slot index: an event disarms its descriptor, and whoever makes
- * the slot idle again re-arms it, under the lock. So a worker hands a
- * kept-alive connection back with one epoll_ctl, without waking the poller
- * (a wake-up, a rebuilt poll set and a poll per request, before); it wakes
- * the poller only when the poller has something to decide (a stop is under
- * way, or the listening socket is disarmed and a slot may now take a new
- * connection). Only the poller enqueues idle slots and only the slot's owner
- * arms it, so an event always belongs to the slot's current connection: a
- * closed descriptor leaves the epoll set with its pending events.
+ * A slot's generation changes with every connection it takes, and an event
+ * is served only if its slot is still idle at the generation it was armed
+ * at: an event that a worker took just before another worker evicted that
+ * connection (and perhaps accepted a new one into the slot) is dropped
+ * instead of blocking on a connection with nothing to read. Slot states
+ * change under one lock, held only for that.
  *
- * Stopping: SIGTERM/SIGINT arrive on the signalfd (the signals are blocked
- * in every thread). The poller stops accepting and stops watching idle
- * connections, waits until no slot is queued or busy, then tells the
- * workers to quit, joins them and closes all connections.
+ * A web server that stops sending in the middle of a request body, or stops
+ * reading a response, would otherwise hold a worker forever: libfcgi's reads
+ * and writes block without a timeout. SO_RCVTIMEO/SO_SNDTIMEO, set once on
+ * every accepted connection, make them fail instead, which ends the request
+ * and closes the connection.
+ *
+ * Stopping: SIGTERM/SIGINT arrive on a signalfd (the signals are blocked in
+ * every thread) that the main thread waits on. It marks the pool stopping:
+ * no more accepts, and a connection is not re-armed after its request (one
+ * that was already readable is still served). Once no slot is busy it wakes
+ * every worker through an eventfd, joins them and closes all connections.
  *
  * ipcFd is read from FCGX_Request (libfcgi documents no accessor for the
- * connection descriptor); it is only read, and only while no worker owns
- * the slot.
+ * connection descriptor); it is only read, and only by the slot's owner.
  */
 #include "api/server.h"
 #include "api/worker.h"
@@ -61,6 +65,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/select.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -69,15 +74,15 @@
 #include <unistd.h>
 
 enum slot_state {
-	SLOT_FREE,   /* no connection */
-	SLOT_IDLE,   /* kept-alive connection, watched by the poller */
-	SLOT_QUEUED, /* waiting for a worker */
-	SLOT_BUSY,   /* a worker owns it */
+	SLOT_FREE, /* no connection */
+	SLOT_IDLE, /* kept-alive connection, armed in the epoll set */
+	SLOT_BUSY, /* a worker owns it */
 };
 
 struct slot {
 	FCGX_Request fcgx;
 	enum slot_state state;
+	uint32_t gen;       /* changes with every connection the slot takes */
 	bool accept;        /* the job is to accept a new connection */
 	bool evict;         /* close the idle connection first */
 	int64_t idle_since; /* monotonic us */
@@ -87,20 +92,17 @@ struct server {
 	const struct cohort_config *cfg;
 	int listen_fd;
 	int sig_fd;
-	int wake[2]; /* workers → poller: a slot changed state */
-	int ep;      /* epoll: the descriptors above and the idle connections */
+	int wake[2]; /* workers → main thread: the last busy slot finished */
+	int quit_fd; /* eventfd, readable once the workers are to return */
+	int ep;      /* epoll: the listening socket, idle connections, quit_fd */
 
 	pthread_mutex_t lock;
-	pthread_cond_t cond; /* the queue has a job, or quit */
 	struct slot *slots;
 	size_t nslots;
-	size_t *queue; /* ring of slot indexes */
-	size_t qhead, qlen;
-	size_t active; /* queued + busy slots */
+	size_t active; /* busy slots */
 	bool accept_pending;
-	bool listen_armed; /* the listening socket is watched */
-	bool stopping;     /* the poller saw a stop signal */
-	bool quit;
+	bool listen_armed; /* the listening socket is in the epoll set, armed */
+	bool stopping;
 
 	struct worker *workers;
 	pthread_t *threads;
@@ -112,7 +114,7 @@ struct thread_arg {
 	struct worker *w;
 };
 
-static void wake_poller(struct server *srv)
+static void wake_main(struct server *srv)
 {
 	char c = 1;
 	ssize_t n = write(srv->wake[1], &c, 1);
@@ -120,21 +122,16 @@ static void wake_poller(struct server *srv)
 	(void)n; /* a full pipe already holds a wake-up */
 }
 
-/* Called with the lock held. */
-static void enqueue(struct server *srv, size_t idx)
-{
-	BUG_ON(srv->qlen == srv->nslots);
-	srv->queue[(srv->qhead + srv->qlen) % srv->nslots] = idx;
-	srv->qlen++;
-	srv->slots[idx].state = SLOT_QUEUED;
-	srv->active++;
-	pthread_cond_signal(&srv->cond);
-}
+/* epoll tags: a connection's is its slot's generation and index; the two
+ * others have bits no generation has. */
+#define TAG_LISTEN UINT64_MAX
+#define TAG_QUIT (UINT64_MAX - 1)
+#define GEN_MASK 0x7fffffffu
 
-/* epoll tags of the descriptors that are not connections (slot indexes are
- * below SIZE_MAX - 3). */
-enum { TAG_SIG = 1, TAG_WAKE, TAG_LISTEN };
-#define TAG(t) ((uint64_t)SIZE_MAX - (t))
+static uint64_t slot_tag(const struct server *srv, size_t idx)
+{
+	return ((uint64_t)srv->slots[idx].gen << 32) | idx;
+}
 
 /* (Re)arms fd for one readiness event tagged tag: MOD when it is registered
  * (disarmed by its last event), ADD when it is new. */
@@ -149,100 +146,36 @@ static int arm(struct server *srv, int fd, uint64_t tag)
 	return -1;
 }
 
-/*
- * A web server that stops sending in the middle of a request body, or stops
- * reading a response, would otherwise hold a worker forever: libfcgi's reads
- * and writes block without a timeout. The socket options make them fail
- * instead, which ends the request and closes the connection.
- */
-static void set_io_timeouts(int fd)
+static int set_io_timeouts(int fd)
 {
 	struct timeval tv = { SERVER_IO_TIMEOUT_S, 0 };
 
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
+		return -1;
+	return 0;
 }
 
-static void take_job(struct server *srv, struct worker *w, struct slot *s)
+static bool can_accept(const struct server *srv)
 {
-	int rc;
-
-	if (s->evict) {
-		FCGX_Free(&s->fcgx, 1);
-		s->evict = false;
-	}
-	rc = FCGX_Accept_r(&s->fcgx);
-	if (s->accept) {
-		pthread_mutex_lock(&srv->lock);
-		srv->accept_pending = false;
-		s->accept = false;
-		pthread_mutex_unlock(&srv->lock);
-		wake_poller(srv);
-	}
-	if (rc >= 0) {
-		set_io_timeouts(s->fcgx.ipcFd);
-		worker_serve(w, &s->fcgx);
-		FCGX_Finish_r(&s->fcgx);
-		return;
-	}
-	/* EAGAIN: another worker took the pending connection, or an idle
-	 * connection was closed by the web server and nothing else waited. */
-	if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR || rc == -ECONNABORTED)
-		return;
-	log_warn("fcgi_accept_failed", LF_I("worker", w->index), LF_S("error", strerror(-rc)));
-	if (rc == -EMFILE || rc == -ENFILE || rc == -ENOBUFS || rc == -ENOMEM) {
-		/* Out of descriptors or memory: back off instead of spinning. */
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
-
-		nanosleep(&ts, NULL);
-	}
+	if (srv->accept_pending || srv->stopping)
+		return false;
+	for (size_t i = 0; i < srv->nslots; i++)
+		if (srv->slots[i].state == SLOT_FREE || srv->slots[i].state == SLOT_IDLE)
+			return true;
+	return false;
 }
 
-static void *worker_main(void *arg)
+/* Called with the lock held: arms the listening socket when a slot can
+ * take a new connection and nobody is accepting one. */
+static void rearm_listen(struct server *srv)
 {
-	struct thread_arg *ta = arg;
-	struct server *srv = ta->srv;
-
-	for (;;) {
-		struct slot *s;
-		size_t idx;
-		bool wake;
-
-		pthread_mutex_lock(&srv->lock);
-		while (srv->qlen == 0 && !srv->quit)
-			pthread_cond_wait(&srv->cond, &srv->lock);
-		if (srv->qlen == 0) {
-			pthread_mutex_unlock(&srv->lock);
-			break;
-		}
-		idx = srv->queue[srv->qhead];
-		srv->qhead = (srv->qhead + 1) % srv->nslots;
-		srv->qlen--;
-		s = &srv->slots[idx];
-		s->state = SLOT_BUSY;
-		pthread_mutex_unlock(&srv->lock);
-
-		take_job(srv, ta->w, s);
-
-		pthread_mutex_lock(&srv->lock);
-		s->state = s->fcgx.ipcFd >= 0 ? SLOT_IDLE : SLOT_FREE;
-		s->idle_since = clock_mono_us();
-		srv->active--;
-		/* Once stopping, idle connections are no longer watched (they are
-		 * closed at the end). A connection epoll refuses to watch would
-		 * never be served again: close it. */
-		if (s->state == SLOT_IDLE && !srv->stopping && arm(srv, s->fcgx.ipcFd, idx)) {
-			log_warn("epoll_arm_failed", LF_S("error", strerror(errno)));
-			FCGX_Free(&s->fcgx, 1);
-			s->state = SLOT_FREE;
-		}
-		wake = srv->stopping || !srv->listen_armed;
-		pthread_mutex_unlock(&srv->lock);
-		if (wake)
-			wake_poller(srv);
-	}
-	free(ta);
-	return NULL;
+	if (srv->listen_armed || !can_accept(srv))
+		return;
+	if (arm(srv, srv->listen_fd, TAG_LISTEN) == 0)
+		srv->listen_armed = true;
+	else
+		log_error("epoll_arm_failed", LF_S("error", strerror(errno)));
 }
 
 /* A slot for a new connection: a free one, else the longest-idle one
@@ -264,102 +197,165 @@ static long slot_for_accept(struct server *srv)
 	return lru;
 }
 
-static bool can_accept(const struct server *srv)
+/* The slot an event is for, now busy, or -1 when the event is stale or
+ * there is nothing to do. Called with the lock held. */
+static long claim(struct server *srv, uint64_t tag)
 {
-	if (srv->accept_pending)
-		return false;
-	for (size_t i = 0; i < srv->nslots; i++)
-		if (srv->slots[i].state == SLOT_FREE || srv->slots[i].state == SLOT_IDLE)
-			return true;
-	return false;
+	long idx;
+
+	if (tag == TAG_LISTEN) {
+		srv->listen_armed = false;
+		if (!can_accept(srv))
+			return -1;
+		idx = slot_for_accept(srv);
+		if (idx < 0)
+			return -1;
+		srv->slots[idx].accept = true;
+		srv->slots[idx].gen = (srv->slots[idx].gen + 1) & GEN_MASK;
+		srv->accept_pending = true;
+	} else {
+		idx = (long)(tag & 0xffffffffu);
+		if ((size_t)idx >= srv->nslots || srv->slots[idx].state != SLOT_IDLE ||
+		    srv->slots[idx].gen != (tag >> 32))
+			return -1;
+	}
+	srv->slots[idx].state = SLOT_BUSY;
+	srv->active++;
+	return idx;
 }
 
-/* The poller. Returns 0 when a stop was requested and nothing is in flight. */
-static int poll_loop(struct server *srv)
+static void take_job(struct server *srv, struct worker *w, struct slot *s)
 {
-	size_t cap = srv->nslots + 3;
-	struct epoll_event *evs = calloc(cap, sizeof(*evs));
-	int err = 0;
+	int rc;
 
-	if (!evs)
-		return COHORT_E_NOMEM;
-	for (;;) {
-		bool was_stopping;
-		int n;
-
+	if (s->evict) {
+		FCGX_Free(&s->fcgx, 1);
+		s->evict = false;
+	}
+	/* Only an accept job may accept: on a kept-alive connection the web
+	 * server closed, libfcgi would otherwise go on to accept whatever is
+	 * pending into this slot, behind the pool's back. */
+	s->fcgx.listen_sock = s->accept ? srv->listen_fd : -1;
+	rc = FCGX_Accept_r(&s->fcgx);
+	if (s->accept) {
 		pthread_mutex_lock(&srv->lock);
-		if (srv->stopping && srv->active == 0) {
-			pthread_mutex_unlock(&srv->lock);
+		srv->accept_pending = false;
+		s->accept = false;
+		rearm_listen(srv);
+		pthread_mutex_unlock(&srv->lock);
+		if (rc >= 0)
+			set_io_timeouts(s->fcgx.ipcFd);
+	}
+	if (rc >= 0) {
+		worker_serve(w, &s->fcgx);
+		FCGX_Finish_r(&s->fcgx);
+		return;
+	}
+	/* EAGAIN: the pending connection went away before it was accepted;
+	 * EBADF: an idle connection was closed by the web server (and there
+	 * was no listening socket to go on with). */
+	if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR || rc == -ECONNABORTED || rc == -EBADF)
+		return;
+	log_warn("fcgi_accept_failed", LF_I("worker", w->index), LF_S("error", strerror(-rc)));
+	if (rc == -EMFILE || rc == -ENFILE || rc == -ENOBUFS || rc == -ENOMEM) {
+		/* Out of descriptors or memory: back off instead of spinning. */
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* After a job: the slot goes back to the epoll set (idle) or is free. */
+static void finish_job(struct server *srv, size_t idx)
+{
+	struct slot *s = &srv->slots[idx];
+	bool wake;
+
+	pthread_mutex_lock(&srv->lock);
+	s->state = s->fcgx.ipcFd >= 0 ? SLOT_IDLE : SLOT_FREE;
+	s->idle_since = clock_mono_us();
+	srv->active--;
+	if (s->state == SLOT_IDLE && srv->stopping) {
+		/* Once stopping, a connection is not watched again: closed at the end. */
+	} else if (s->state == SLOT_IDLE && arm(srv, s->fcgx.ipcFd, slot_tag(srv, idx))) {
+		/* A connection epoll refuses to watch would never be served again. */
+		log_warn("epoll_arm_failed", LF_S("error", strerror(errno)));
+		FCGX_Free(&s->fcgx, 1);
+		s->state = SLOT_FREE;
+	}
+	rearm_listen(srv);
+	wake = srv->stopping && srv->active == 0;
+	pthread_mutex_unlock(&srv->lock);
+	if (wake)
+		wake_main(srv);
+}
+
+static void *worker_main(void *arg)
+{
+	struct thread_arg *ta = arg;
+	struct server *srv = ta->srv;
+
+	for (;;) {
+		struct epoll_event ev;
+		long idx;
+		int n = epoll_wait(srv->ep, &ev, 1, -1);
+
+		if (n < 0 && errno != EINTR) {
+			log_error("poll_failed", LF_S("error", strerror(errno)));
 			break;
 		}
-		if (!srv->stopping && !srv->listen_armed && can_accept(srv)) {
-			if (arm(srv, srv->listen_fd, TAG(TAG_LISTEN)) == 0)
-				srv->listen_armed = true;
-			else
-				log_error("epoll_arm_failed", LF_S("error", strerror(errno)));
-		}
-		was_stopping = srv->stopping;
+		if (n <= 0)
+			continue;
+		if (ev.data.u64 == TAG_QUIT)
+			break;
+		pthread_mutex_lock(&srv->lock);
+		idx = claim(srv, ev.data.u64);
 		pthread_mutex_unlock(&srv->lock);
+		if (idx < 0)
+			continue;
+		take_job(srv, ta->w, &srv->slots[idx]);
+		finish_job(srv, (size_t)idx);
+	}
+	free(ta);
+	return NULL;
+}
 
-		n = epoll_wait(srv->ep, evs, (int)cap, -1);
-		if (n < 0) {
+/* The main thread: waits for a stop signal, then until no slot is busy. */
+static void wait_for_stop(struct server *srv)
+{
+	struct pollfd pf[2] = { { .fd = srv->sig_fd, .events = POLLIN }, { .fd = srv->wake[0], .events = POLLIN } };
+
+	for (;;) {
+		bool done;
+
+		pthread_mutex_lock(&srv->lock);
+		done = srv->stopping && srv->active == 0;
+		pthread_mutex_unlock(&srv->lock);
+		if (done)
+			return;
+		if (poll(pf, 2, -1) < 0) {
 			if (errno != EINTR)
 				log_error("poll_failed", LF_S("error", strerror(errno)));
 			continue;
 		}
-		for (int k = 0; k < n; k++) {
-			uint64_t tag = evs[k].data.u64;
+		if (pf[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
 
-			if (tag == TAG(TAG_SIG)) {
-				struct signalfd_siginfo si;
-
-				if (read(srv->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si) && !was_stopping) {
+			if (read(srv->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				pthread_mutex_lock(&srv->lock);
+				if (!srv->stopping)
 					log_info("stopping", LF_I("signal", si.ssi_signo));
-					pthread_mutex_lock(&srv->lock);
-					srv->stopping = true;
-					pthread_mutex_unlock(&srv->lock);
-				}
-			} else if (tag == TAG(TAG_WAKE)) {
-				char buf[64];
-
-				while (read(srv->wake[0], buf, sizeof(buf)) > 0)
-					;
+				srv->stopping = true;
+				pthread_mutex_unlock(&srv->lock);
 			}
 		}
-		pthread_mutex_lock(&srv->lock);
-		for (int k = 0; k < n; k++) {
-			uint64_t tag = evs[k].data.u64;
+		if (pf[1].revents & POLLIN) {
+			char buf[64];
 
-			if (tag == TAG(TAG_LISTEN)) {
-				srv->listen_armed = false;
-				if (!srv->stopping && can_accept(srv)) {
-					long idx = slot_for_accept(srv);
-
-					if (idx >= 0) {
-						srv->slots[idx].accept = true;
-						srv->accept_pending = true;
-						enqueue(srv, (size_t)idx);
-					}
-				}
-			} else if (!was_stopping && tag < srv->nslots && srv->slots[tag].state == SLOT_IDLE) {
-				/* Requests already sent on idle connections are served
-				 * even when the stop arrived in the same round; after
-				 * that idle connections are left alone until the end. */
-				enqueue(srv, (size_t)tag);
-			}
+			while (read(srv->wake[0], buf, sizeof(buf)) > 0)
+				;
 		}
-		pthread_mutex_unlock(&srv->lock);
 	}
-	free(evs);
-	return err;
-}
-
-/* Watches fd level-triggered (the signalfd and the wake-up pipe). */
-static int watch(int ep, int fd, uint64_t tag)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
-
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
 static int make_pipe_nonblocking(int fds[2])
@@ -376,7 +372,6 @@ static void server_release(struct server *srv)
 	for (size_t i = 0; srv->workers && i < srv->nthreads; i++)
 		worker_release(&srv->workers[i]);
 	free(srv->slots);
-	free(srv->queue);
 	free(srv->workers);
 	free(srv->threads);
 	if (srv->sig_fd >= 0)
@@ -385,10 +380,11 @@ static void server_release(struct server *srv)
 		close(srv->wake[0]);
 	if (srv->wake[1] >= 0)
 		close(srv->wake[1]);
+	if (srv->quit_fd >= 0)
+		close(srv->quit_fd);
 	if (srv->ep >= 0)
 		close(srv->ep);
 	pthread_mutex_destroy(&srv->lock);
-	pthread_cond_destroy(&srv->cond);
 }
 
 /*
@@ -419,13 +415,16 @@ static size_t max_threads(void)
 
 int server_run(const struct cohort_config *cfg, int listen_fd)
 {
-	struct server srv = { .cfg = cfg, .listen_fd = listen_fd, .sig_fd = -1, .wake = { -1, -1 }, .ep = -1 };
+	struct server srv = {
+		.cfg = cfg, .listen_fd = listen_fd, .sig_fd = -1, .wake = { -1, -1 }, .quit_fd = -1, .ep = -1,
+	};
+	struct epoll_event quit_ev = { .events = EPOLLIN, .data.u64 = TAG_QUIT };
 	size_t started = 0;
 	sigset_t mask;
+	uint64_t one = 1;
 	int err = 0, fl;
 
 	pthread_mutex_init(&srv.lock, NULL);
-	pthread_cond_init(&srv.cond, NULL);
 	srv.nthreads = (size_t)cfg->api_threads;
 	srv.nslots = slot_count(srv.nthreads, (size_t)cfg->api_max_conns);
 	if (srv.nslots < srv.nthreads) {
@@ -441,20 +440,20 @@ int server_run(const struct cohort_config *cfg, int listen_fd)
 	sigaddset(&mask, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	srv.sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	srv.quit_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	srv.ep = epoll_create1(EPOLL_CLOEXEC);
 	fl = fcntl(listen_fd, F_GETFL);
-	if (srv.sig_fd < 0 || srv.ep < 0 || make_pipe_nonblocking(srv.wake) || fl < 0 ||
-	    fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0 || watch(srv.ep, srv.sig_fd, TAG(TAG_SIG)) ||
-	    watch(srv.ep, srv.wake[0], TAG(TAG_WAKE))) {
+	if (srv.sig_fd < 0 || srv.quit_fd < 0 || srv.ep < 0 || make_pipe_nonblocking(srv.wake) || fl < 0 ||
+	    fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+	    epoll_ctl(srv.ep, EPOLL_CTL_ADD, srv.quit_fd, &quit_ev)) {
 		log_error("server_setup_failed", LF_S("error", strerror(errno)));
 		err = COHORT_E_INTERNAL;
 		goto out;
 	}
 	srv.slots = calloc(srv.nslots, sizeof(*srv.slots));
-	srv.queue = calloc(srv.nslots, sizeof(*srv.queue));
 	srv.workers = calloc(srv.nthreads, sizeof(*srv.workers));
 	srv.threads = calloc(srv.nthreads, sizeof(*srv.threads));
-	if (!srv.slots || !srv.queue || !srv.workers || !srv.threads) {
+	if (!srv.slots || !srv.workers || !srv.threads) {
 		err = COHORT_E_NOMEM;
 		goto out;
 	}
@@ -465,7 +464,12 @@ int server_run(const struct cohort_config *cfg, int listen_fd)
 		if (err)
 			goto out;
 	}
-	for (; started < srv.nthreads; started++) {
+	pthread_mutex_lock(&srv.lock);
+	rearm_listen(&srv);
+	if (!srv.listen_armed)
+		err = COHORT_E_INTERNAL;
+	pthread_mutex_unlock(&srv.lock);
+	for (; !err && started < srv.nthreads; started++) {
 		struct thread_arg *ta = malloc(sizeof(*ta));
 
 		if (!ta) {
@@ -481,12 +485,15 @@ int server_run(const struct cohort_config *cfg, int listen_fd)
 	}
 	if (!err) {
 		log_info("serving", LF_I("threads", srv.nthreads), LF_I("connections", srv.nslots));
-		err = poll_loop(&srv);
+		wait_for_stop(&srv);
+	} else {
+		pthread_mutex_lock(&srv.lock);
+		srv.stopping = true;
+		pthread_mutex_unlock(&srv.lock);
 	}
-	pthread_mutex_lock(&srv.lock);
-	srv.quit = true;
-	pthread_cond_broadcast(&srv.cond);
-	pthread_mutex_unlock(&srv.lock);
+	/* Every worker wakes on the level-triggered eventfd and returns. */
+	if (write(srv.quit_fd, &one, sizeof(one)) != (ssize_t)sizeof(one))
+		log_error("server_quit_failed", LF_S("error", strerror(errno)));
 	for (size_t i = 0; i < started; i++)
 		pthread_join(srv.threads[i], NULL);
 out:

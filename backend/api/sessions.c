@@ -8,6 +8,7 @@
  * reveal which logins exist, and a disabled account is only reported to
  * someone who knew its password.
  */
+#include "api/rcache.h"
 #include "api/sessions.h"
 #include "api/authn.h"
 #include "api/request.h"
@@ -239,6 +240,9 @@ int sessions_delete(struct request *req, struct response *res)
 		if (!err)
 			err = rconn_cmd(req->worker->redis, &reply, 5, argv, lens);
 		rconn_reply_free(reply);
+		/* This process's cached "not signed out" goes now, not when
+		 * Redis's invalidation arrives. */
+		rcache_invalidate(RCACHE_GROUP_REVOKED);
 		if (err)
 			return err;
 	}

@@ -1,4 +1,5 @@
 #include "api/worker.h"
+#include "api/authcache.h"
 #include "api/dispatch.h"
 #include "api/request.h"
 #include "core/clock.h"
@@ -22,7 +23,8 @@ int worker_init(struct worker *w, size_t index, const struct cohort_config *cfg)
 	w->index = index;
 	w->cfg = cfg;
 	w->redis = rconn_new(cfg);
-	if (!w->redis)
+	w->auth = authcache_new();
+	if (!w->redis || !w->auth)
 		return COHORT_E_NOMEM;
 	/* A database that is not there yet is not fatal: health reports it
 	 * and the next request that needs it tries again. */
@@ -36,6 +38,8 @@ void worker_release(struct worker *w)
 		return;
 	rconn_free(w->redis);
 	db_close(w->db);
+	authcache_free(w->auth);
+	w->auth = NULL;
 	w->redis = NULL;
 	w->db = NULL;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 struct cohort_config;
+struct authcache;
 struct rconn;
 struct db;
 struct FCGX_Request;
@@ -21,6 +22,7 @@ struct worker {
 	struct db *db;       /* NULL until opened; see worker_db */
 	int64_t db_checked_us;  /* monotonic time db last answered a ping */
 	uint64_t db_errors;     /* db's error count at that ping */
+	struct authcache *auth; /* what authorization read (api/authcache.h) */
 };
 
 int worker_init(struct worker *w, size_t index, const struct cohort_config *cfg);

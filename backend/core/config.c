@@ -51,6 +51,9 @@ static const struct ckey keys[] = {
 	  "opens one per request in flight): closing a kept-alive connection just as nginx reuses it "
 	  "fails that request with 502, and nginx does not retry a POST. Capped by what libfcgi's "
 	  "select() can watch (about 900 with 8 threads)." },
+	{ "api.read_cache", C_SIZE, "64M", 0, 1L << 36, OFF(api_read_cache),
+	  "Bytes of file contents (and signed-out answers) each cohort-api process keeps in memory, "
+	  "kept fresh by Redis client-side tracking (docs/files.md, \"Read cache\"); 0 turns it off." },
 	{ "api.max_body", C_SIZE, "1M", 1024, 1L << 30, OFF(api_max_body),
 	  "Largest accepted request body, in bytes (K, M, G suffixes allowed)." },
 	{ "files.max_file", C_SIZE, "8M", 1, 1L << 30, OFF(files_max_file),

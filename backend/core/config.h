@@ -30,6 +30,7 @@ struct cohort_config {
 	char *api_listen;
 	int api_threads;
 	int api_max_conns;
+	long api_read_cache;
 	long api_max_body;
 	long files_max_file;
 	long files_max_project;

@@ -51,6 +51,21 @@ const char *db_version(void);
 /* The last error of this handle, for logs (never shown to clients). */
 const char *db_last_error(const struct db *db);
 
+/* Where the database stands, for caches of what was read from it: two
+ * generations compare equal only if no transaction changed the database in
+ * between, through this handle or any other, in any process (SQLite's
+ * data_version for other connections, the handle's change count for its
+ * own). Reading it takes a read transaction of its own. */
+struct db_gen {
+	int64_t data_version;
+	int64_t changes;
+};
+int db_generation(struct db *db, struct db_gen *out);
+static inline bool db_gen_equal(const struct db_gen *a, const struct db_gen *b)
+{
+	return a->data_version == b->data_version && a->changes == b->changes;
+}
+
 /* Runs one or more statements without parameters (migrations, pragmas). */
 int db_exec(struct db *db, const char *sql);
 

@@ -115,6 +115,24 @@ int db_ping(struct db *db)
 	return err == DB_ROW ? 0 : err ? err : COHORT_E_DB;
 }
 
+int db_generation(struct db *db, struct db_gen *out)
+{
+	struct db_stmt *st;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (!db || !db->h)
+		return COHORT_E_DB;
+	err = db_prepare(db, "PRAGMA data_version", &st);
+	if (!err)
+		err = db_step(st);
+	if (err == DB_ROW)
+		out->data_version = db_col_int(st, 0);
+	db_finalize(st);
+	out->changes = (int64_t)sqlite3_total_changes64(db->h);
+	return err == DB_ROW ? 0 : err ? err : COHORT_E_DB;
+}
+
 void db_get_stats(const struct db *db, struct db_stats *out)
 {
 	memset(out, 0, sizeof(*out));

@@ -77,6 +77,15 @@ static bool aud_matches(struct json_object *p, const char *want)
 	return false;
 }
 
+const char *jwt_time_problem(int64_t exp, int64_t nbf, int64_t now)
+{
+	if (now >= exp + JWT_LEEWAY_S)
+		return "expired";
+	if (nbf && now + JWT_LEEWAY_S < nbf)
+		return "not yet valid";
+	return NULL;
+}
+
 int jwt_verify(const struct jwt_keyring *kr, const char *token, size_t len, int64_t now,
 	       struct jwt_claims *out, const char **why)
 {
@@ -153,11 +162,7 @@ int jwt_verify(const struct jwt_keyring *kr, const char *token, size_t len, int6
 	if (json_get_int(p, "exp", true, 0, INT64_MAX - JWT_LEEWAY_S, &exp) ||
 	    json_get_int(p, "nbf", false, 0, INT64_MAX, &nbf) || json_get_int(p, "iat", false, 0, INT64_MAX, &iat))
 		goto out;
-	reason = "expired";
-	if (now >= exp + JWT_LEEWAY_S)
-		goto out;
-	reason = "not yet valid";
-	if (nbf && now + JWT_LEEWAY_S < nbf)
+	if ((reason = jwt_time_problem(exp, nbf, now)))
 		goto out;
 	reason = "bad subject";
 	if (copy_str(p, "sub", true, out->sub, sizeof(out->sub)) || !out->sub[0] ||

@@ -54,6 +54,11 @@ struct jwt_claims {
 int jwt_verify(const struct jwt_keyring *kr, const char *token, size_t len, int64_t now,
 	       struct jwt_claims *out, const char **why);
 
+/* Why a token with these claims is not valid at now ("expired", "not yet
+ * valid"), or NULL when it is: jwt_verify's time check, for callers that
+ * keep verified claims (api/authcache.h). */
+const char *jwt_time_problem(int64_t exp, int64_t nbf, int64_t now);
+
 /* Mints a local HS256 token for sub with a fresh random jti, valid ttl seconds. */
 int jwt_sign_local(const struct jwt_keyring *kr, const char *sub, int64_t now, int64_t ttl,
 		   struct strbuf *out, struct jwt_claims *claims);

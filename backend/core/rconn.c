@@ -19,6 +19,7 @@ struct rconn {
 	int port;
 	int timeout_ms;
 	int64_t next_try_us;
+	long long tracking; /* CLIENT TRACKING ... REDIRECT id of this ctx, 0: off */
 	char version[32];
 	char last_error[128];
 };
@@ -41,6 +42,7 @@ static void drop(struct rconn *rc)
 	if (rc->ctx)
 		redisFree(rc->ctx);
 	rc->ctx = NULL;
+	rc->tracking = 0;
 }
 
 /*
@@ -160,6 +162,74 @@ int rconn_cmd_wait(struct rconn *rc, int extra_ms, struct redisReply **reply, in
 		drop(rc);
 	}
 	return err;
+}
+
+/* One reply of a pipeline; NULL (and the connection dropped) on I/O failure. */
+static redisReply *next_reply(struct rconn *rc)
+{
+	void *r = NULL;
+
+	if (redisGetReply(rc->ctx, &r) != REDIS_OK || !r) {
+		fail(rc, rc->ctx->errstr[0] ? rc->ctx->errstr : "connection lost");
+		drop(rc);
+		return NULL;
+	}
+	return r;
+}
+
+static bool is_ok(const redisReply *r)
+{
+	return r->type == REDIS_REPLY_STATUS && !strcmp(r->str, "OK");
+}
+
+int rconn_cmd_tracked(struct rconn *rc, long long redirect, bool *tracked, struct redisReply **reply,
+		      int argc, const char **argv, const size_t *lens)
+{
+	char id[24];
+	const char *on[] = { "CLIENT", "TRACKING", "ON", "REDIRECT", id, "OPTIN" };
+	const char *caching[] = { "CLIENT", "CACHING", "yes" };
+	bool switching;
+	redisReply *r;
+	int err = ensure(rc);
+
+	*reply = NULL;
+	*tracked = false;
+	if (err)
+		return err;
+	snprintf(id, sizeof(id), "%lld", redirect);
+	switching = rc->tracking != redirect;
+	if ((switching && redisAppendCommandArgv(rc->ctx, 6, on, NULL) != REDIS_OK) ||
+	    redisAppendCommandArgv(rc->ctx, 3, caching, NULL) != REDIS_OK ||
+	    redisAppendCommandArgv(rc->ctx, argc, argv, lens) != REDIS_OK) {
+		fail(rc, "cannot queue the command");
+		drop(rc);
+		return COHORT_E_REDIS;
+	}
+	*tracked = true;
+	if (switching) {
+		if (!(r = next_reply(rc)))
+			return COHORT_E_REDIS;
+		if (is_ok(r))
+			rc->tracking = redirect;
+		else
+			*tracked = false;
+		freeReplyObject(r);
+	}
+	if (!(r = next_reply(rc)))
+		return COHORT_E_REDIS;
+	if (!is_ok(r))
+		*tracked = false;
+	freeReplyObject(r);
+	if (!(r = next_reply(rc)))
+		return COHORT_E_REDIS;
+	if (r->type == REDIS_REPLY_ERROR) {
+		fail(rc, r->str);
+		freeReplyObject(r);
+		*tracked = false;
+		return COHORT_E_REDIS;
+	}
+	*reply = r;
+	return 0;
 }
 
 void rconn_reply_free(struct redisReply *r)

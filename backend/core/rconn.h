@@ -11,6 +11,7 @@
 #ifndef COHORT_RCONN_H
 #define COHORT_RCONN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,13 @@ int rconn_cmd(struct rconn *rc, struct redisReply **reply, int argc, const char 
  * reply timeout is raised by extra_ms for this one command. */
 int rconn_cmd_wait(struct rconn *rc, int extra_ms, struct redisReply **reply, int argc,
 		   const char **argv, const size_t *lens);
+/* The same for a read whose keys Redis is to track for a client-side cache
+ * (api/rcache.h): the command goes out after CLIENT CACHING yes (and, the
+ * first time on this connection or for a new redirect, CLIENT TRACKING ON
+ * REDIRECT <redirect> OPTIN), all in one write. *tracked is true only when
+ * Redis accepted both for this very command; a reconnect starts untracked. */
+int rconn_cmd_tracked(struct rconn *rc, long long redirect, bool *tracked, struct redisReply **reply,
+		      int argc, const char **argv, const size_t *lens);
 void rconn_reply_free(struct redisReply *r);
 const char *rconn_last_error(const struct rconn *rc);
 

@@ -532,6 +532,14 @@ static int load_script(struct workspace *ws, enum script s, char *sha)
 	return 0;
 }
 
+static int call(struct workspace *ws, redisReply **r, int argc, const char **argv, const size_t *lens)
+{
+	ws->tracked = false;
+	if (ws->track_redirect)
+		return rconn_cmd_tracked(ws->rc, ws->track_redirect, &ws->tracked, r, argc, argv, lens);
+	return rconn_cmd(ws->rc, r, argc, argv, lens);
+}
+
 /* Runs script s with the project's keys and extra arguments; on success
  * *reply is an array whose first element is "OK". */
 static int run(struct workspace *ws, enum script s, int nextra, const char **extra,
@@ -568,12 +576,12 @@ static int run(struct workspace *ws, enum script s, int nextra, const char **ext
 		argv[argc] = extra[i];
 		lens[argc++] = extra_lens ? extra_lens[i] : strlen(extra[i]);
 	}
-	rc = rconn_cmd(ws->rc, &r, argc, argv, lens);
+	rc = call(ws, &r, argc, argv, lens);
 	if (rc == COHORT_E_REDIS && !strncmp(rconn_last_error(ws->rc), "NOSCRIPT", 8)) {
 		/* Redis lost its script cache (restart, SCRIPT FLUSH): load and retry once. */
 		if ((rc = load_script(ws, s, sha)))
 			goto out;
-		rc = rconn_cmd(ws->rc, &r, argc, argv, lens);
+		rc = call(ws, &r, argc, argv, lens);
 	}
 	if (rc)
 		goto out;

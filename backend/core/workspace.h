@@ -98,6 +98,11 @@ struct workspace {
 	int64_t ts_recv;          /* 0: now */
 	long long events_maxlen;  /* MAXLEN ~ of the project's stream */
 	long long log_max;        /* updates retained per file */
+	/* Client-side caching (api/rcache.h): when track_redirect is set, reads
+	 * ask Redis to track their keys for that invalidation connection, and
+	 * tracked says whether the last read's keys are tracked. */
+	long long track_redirect;
+	bool tracked;
 	char k_tree[KV_KEY_MAX], k_meta[KV_KEY_MAX], k_info[KV_KEY_MAX];
 	char k_content[KV_KEY_MAX], k_cursor[KV_KEY_MAX];
 	/* Where its events go: the stream key, the scope named in envelopes

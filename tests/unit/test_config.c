@@ -52,6 +52,7 @@ static const struct key_row {
 	K("api.listen", "COHORT_API_LISTEN", T_STR, api_listen, "var/run/api.sock", ":9000"),
 	K("api.threads", "COHORT_API_THREADS", T_INT, api_threads, "8", "256"),
 	K("api.max_conns", "COHORT_API_MAX_CONNS", T_INT, api_max_conns, "512", "4096"),
+	K("api.read_cache", "COHORT_API_READ_CACHE", T_LONG, api_read_cache, "67108864", "0"),
 	K("api.max_body", "COHORT_API_MAX_BODY", T_LONG, api_max_body, "1048576", "1024"),
 	K("files.max_file", "COHORT_FILES_MAX_FILE", T_LONG, files_max_file, "8388608", "1"),
 	K("files.max_project", "COHORT_FILES_MAX_PROJECT", T_LONG, files_max_project, "536870912", "1099511627776"),
