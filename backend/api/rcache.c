@@ -76,6 +76,17 @@ static struct {
 	struct rcache_stats st;
 } rc = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
+/* Requests of this thread (rcache_request_start) and the last one whose
+ * lookups read the invalidations that had arrived. */
+static __thread bool tl_in_request;
+static __thread uint64_t tl_request, tl_drained;
+
+void rcache_request_start(void)
+{
+	tl_in_request = true;
+	tl_request++;
+}
+
 static uint64_t hash_bytes(const void *key, size_t len)
 {
 	const unsigned char *p = key;
@@ -372,7 +383,10 @@ bool rcache_get(const void *key, size_t klen, struct strbuf *val, void *meta, si
 	if (!rc.enabled)
 		return false;
 	pthread_mutex_lock(&rc.lock);
-	drain_locked();
+	if (!tl_in_request || tl_drained != tl_request) {
+		drain_locked();
+		tl_drained = tl_request;
+	}
 	e = rc.ctx ? find_locked(key, klen, h) : NULL;
 	if (e && e->mlen == meta_len && (e->vlen == 0 || val)) {
 		hit = !val || strbuf_add(val, e->data + e->klen, e->vlen) == 0;

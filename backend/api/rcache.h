@@ -53,6 +53,11 @@ struct rcache_stats {
 void rcache_init(const struct cohort_config *cfg);
 void rcache_shutdown(void);
 
+/* A new request on this thread: its first lookup reads the invalidations
+ * that have arrived, later lookups of the same request need not (what
+ * arrives meanwhile was sent after the request began). Threads that never
+ * call it read them before every lookup. */
+void rcache_request_start(void);
 /* Copies the value cached under key into *val (appended; may be NULL when
  * the value is empty) and its meta (exactly meta_len bytes): true on a hit. */
 bool rcache_get(const void *key, size_t klen, struct strbuf *val, void *meta, size_t meta_len);

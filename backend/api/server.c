@@ -333,7 +333,10 @@ static void wait_for_stop(struct server *srv)
 		pthread_mutex_unlock(&srv->lock);
 		if (done)
 			return;
-		if (poll(pf, 2, -1) < 0) {
+		/* The request log lines are buffered (core/log.h): out every
+		 * LOG_FLUSH_MS at the latest. */
+		log_flush();
+		if (poll(pf, 2, LOG_FLUSH_MS) < 0) {
 			if (errno != EINTR)
 				log_error("poll_failed", LF_S("error", strerror(errno)));
 			continue;
@@ -485,6 +488,7 @@ int server_run(const struct cohort_config *cfg, int listen_fd)
 	}
 	if (!err) {
 		log_info("serving", LF_I("threads", srv.nthreads), LF_I("connections", srv.nslots));
+		log_buffer(true);
 		wait_for_stop(&srv);
 	} else {
 		pthread_mutex_lock(&srv.lock);
@@ -496,6 +500,7 @@ int server_run(const struct cohort_config *cfg, int listen_fd)
 		log_error("server_quit_failed", LF_S("error", strerror(errno)));
 	for (size_t i = 0; i < started; i++)
 		pthread_join(srv.threads[i], NULL);
+	log_buffer(false);
 out:
 	/* The signals stay blocked: a second SIGTERM during the exit must not
 	 * turn a clean stop into a kill. */

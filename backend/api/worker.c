@@ -1,5 +1,6 @@
 #include "api/worker.h"
 #include "api/authcache.h"
+#include "api/rcache.h"
 #include "api/dispatch.h"
 #include "api/request.h"
 #include "core/clock.h"
@@ -178,6 +179,7 @@ void worker_serve(struct worker *w, struct FCGX_Request *fcgx)
 	struct response res;
 	size_t sent;
 
+	rcache_request_start();
 	request_init(&req, (const char *const *)fcgx->envp, w->cfg, w, fcgx_read, fcgx->in);
 	response_init(&res);
 	dispatch(&req, &res);

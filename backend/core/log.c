@@ -1,8 +1,11 @@
 #include "core/log.h"
 #include "core/strbuf.h"
 
+#include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
@@ -25,6 +28,36 @@ void log_init(const char *proc, const char *level)
 int log_level_enabled(enum log_level level)
 {
 	return (int)level >= atomic_load(&min_level);
+}
+
+static __thread time_t ts_sec = -1;
+static __thread char ts_text[40];
+
+/* Buffered lines (log_buffer), written in one go. */
+static pthread_mutex_t buf_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool buffering;
+static char *buf;
+static size_t buf_len;
+
+static void write_all(const char *p, size_t len)
+{
+	while (len) {
+		ssize_t w = write(STDERR_FILENO, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		len -= (size_t)w;
+	}
+}
+
+static void flush_locked(void)
+{
+	if (buf_len)
+		write_all(buf, buf_len);
+	buf_len = 0;
 }
 
 static int is_secret(const char *key)
@@ -56,8 +89,13 @@ void log_write(enum log_level level, const char *event, const struct log_field *
 	if (!log_level_enabled(level))
 		return;
 	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (tv.tv_sec != ts_sec) {
+		/* Formatted once per second per thread. */
+		gmtime_r(&tv.tv_sec, &tm);
+		strftime(ts_text, sizeof(ts_text), "%Y-%m-%dT%H:%M:%S", &tm);
+		ts_sec = tv.tv_sec;
+	}
+	memcpy(ts, ts_text, sizeof(ts));
 	strbuf_init(&sb, 64 * 1024);
 	err |= add_head(&sb, ts, (long)tv.tv_usec, level, event);
 	for (size_t i = 0; i < n; i++) {
@@ -99,9 +137,34 @@ void log_write(enum log_level level, const char *event, const struct log_field *
 			strbuf_adds(&sb, ",\"truncated\":true}\n");
 	}
 	if (sb.buf) {
-		ssize_t w = write(STDERR_FILENO, sb.buf, sb.len);
-
-		(void)w;
+		pthread_mutex_lock(&buf_lock);
+		if (buffering && level <= LOG_INFO && sb.len <= LOG_BUFFER_MAX) {
+			if (buf_len + sb.len > LOG_BUFFER_MAX)
+				flush_locked();
+			memcpy(buf + buf_len, sb.buf, sb.len);
+			buf_len += sb.len;
+		} else {
+			flush_locked(); /* what was buffered goes first */
+			write_all(sb.buf, sb.len);
+		}
+		pthread_mutex_unlock(&buf_lock);
 	}
 	strbuf_release(&sb);
+}
+
+void log_buffer(bool on)
+{
+	pthread_mutex_lock(&buf_lock);
+	if (on && !buf)
+		buf = malloc(LOG_BUFFER_MAX);
+	flush_locked();
+	buffering = on && buf;
+	pthread_mutex_unlock(&buf_lock);
+}
+
+void log_flush(void)
+{
+	pthread_mutex_lock(&buf_lock);
+	flush_locked();
+	pthread_mutex_unlock(&buf_lock);
 }
