@@ -53,17 +53,21 @@ const char *db_last_error(const struct db *db);
 
 /* Where the database stands, for caches of what was read from it: two
  * generations compare equal only if no transaction changed the database in
- * between, through this handle or any other, in any process (SQLite's
- * data_version for other connections, the handle's change count for its
- * own). Reading it takes a read transaction of its own. */
+ * between, through this handle or any other, in any process. In WAL mode it
+ * is read from the WAL-index header all connections share (no lock, no
+ * system call; db_sqlite.c explains), else from PRAGMA data_version and the
+ * handle's change count, which takes a read transaction. */
+enum db_gen_kind { DB_GEN_NONE, DB_GEN_WAL, DB_GEN_PRAGMA };
 struct db_gen {
+	enum db_gen_kind kind;
 	int64_t data_version;
 	int64_t changes;
 };
 int db_generation(struct db *db, struct db_gen *out);
 static inline bool db_gen_equal(const struct db_gen *a, const struct db_gen *b)
 {
-	return a->data_version == b->data_version && a->changes == b->changes;
+	return a->kind != DB_GEN_NONE && a->kind == b->kind && a->data_version == b->data_version &&
+	       a->changes == b->changes;
 }
 
 /* Runs one or more statements without parameters (migrations, pragmas). */

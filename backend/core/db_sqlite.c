@@ -16,15 +16,33 @@
  * table) the statement is prepared outside the cache and finalized as before.
  * Callers see no difference: the same prepare/step/finalize sequence, and a
  * schema change re-prepares a cached statement inside sqlite3_step.
+ *
+ * Generation (db_generation): PRAGMA data_version needs a read transaction,
+ * with its file locks, and cohort-api asks once per request. In WAL mode
+ * every commit, by any connection of any process, rewrites the WAL-index
+ * header at the start of the "-shm" file that all of them map: its change
+ * counter, last valid frame and salts (the format is fixed across SQLite
+ * versions, since they share the file: https://www.sqlite.org/walformat.html,
+ * "The WAL-Index Header"). So the handle maps that header read-only and
+ * reads it the way SQLite's readers do: both copies, the first then the
+ * second, equal and initialized, else the PRAGMA. The mapping is made after
+ * the handle opened the database in WAL mode and lives as long as the
+ * handle: while a connection is open the file cannot be deleted and
+ * recreated under it (only the last connection to close removes it).
  */
 #include "core/db.h"
 #include "core/err.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define DB_BUSY_TIMEOUT_MS 5000
 /* More than the distinct statements one request runs, fewer than all the
@@ -40,8 +58,26 @@ struct db_stmt {
 	uint64_t last;    /* db->tick when last handed out, for LRU */
 };
 
+/* One copy of the WAL-index header (walformat.html); two lie at offset 0. */
+struct walhdr {
+	uint32_t version;
+	uint32_t unused;
+	uint32_t change;
+	uint8_t init;
+	uint8_t big_endian_cksum;
+	uint16_t page_size;
+	uint32_t max_frame;
+	uint32_t npage;
+	uint32_t frame_cksum[2];
+	uint32_t salt[2];
+	uint32_t cksum[2];
+};
+#define WALHDR_VERSION 3007000u
+
 struct db {
 	sqlite3 *h;
+	const volatile unsigned char *shm; /* the WAL-index header, read-only; NULL: use the PRAGMA */
+	size_t shm_len;
 	struct db_stmt cache[DB_STMT_CACHE];
 	size_t ncache;
 	uint64_t tick;
@@ -69,6 +105,65 @@ static int record(struct db *db, const char *what, int rc)
 	}
 }
 
+static bool in_wal_mode(struct db *db)
+{
+	struct db_stmt *st;
+	bool wal = false;
+
+	if (db_prepare(db, "PRAGMA journal_mode", &st) == 0 && db_step(st) == DB_ROW) {
+		const char *m = db_col_text(st, 0, NULL);
+
+		wal = m && !strcmp(m, "wal");
+	}
+	db_finalize(st);
+	return wal;
+}
+
+/* Maps the "-shm" file's first page read-only, once the handle has the
+ * database open in WAL mode (so the file exists and stays). Failing to is
+ * not an error: db_generation then runs the PRAGMA. */
+static void map_wal_header(struct db *db)
+{
+	const char *name = sqlite3_db_filename(db->h, "main");
+	char path[4096];
+	struct stat sb;
+	void *m;
+	int fd;
+
+	if (!name || !*name || !in_wal_mode(db) || snprintf(path, sizeof(path), "%s-shm", name) >= (int)sizeof(path))
+		return;
+	/* The first read of the WAL makes sure the file is there and set up. */
+	if (db_ping(db))
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &sb) == 0 && sb.st_size >= (off_t)(2 * sizeof(struct walhdr))) {
+		m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+		if (m != MAP_FAILED) {
+			db->shm = m;
+			db->shm_len = 4096;
+		}
+	}
+	close(fd);
+}
+
+/* The header as SQLite's readers take it: copy 0, then copy 1, equal. */
+static bool wal_generation(const struct db *db, struct db_gen *out)
+{
+	struct walhdr h[2];
+
+	memcpy(&h[0], (const void *)(uintptr_t)db->shm, sizeof(h[0]));
+	atomic_thread_fence(memory_order_acquire);
+	memcpy(&h[1], (const void *)(uintptr_t)(db->shm + sizeof(h[0])), sizeof(h[1]));
+	if (memcmp(&h[0], &h[1], sizeof(h[0])) || !h[0].init || h[0].version != WALHDR_VERSION)
+		return false;
+	out->kind = DB_GEN_WAL;
+	out->data_version = (int64_t)(((uint64_t)h[0].change << 32) | h[0].max_frame);
+	out->changes = (int64_t)(((uint64_t)h[0].salt[0] << 32) | h[0].salt[1]);
+	return true;
+}
+
 int db_open(const char *path, struct db **out)
 {
 	struct db *db = calloc(1, sizeof(*db));
@@ -86,6 +181,8 @@ int db_open(const char *path, struct db **out)
 	sqlite3_extended_result_codes(db->h, 1);
 	sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
 	err = db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;");
+	if (!err)
+		map_wal_header(db);
 out:
 	*out = db;
 	return err;
@@ -95,6 +192,8 @@ void db_close(struct db *db)
 {
 	if (!db)
 		return;
+	if (db->shm)
+		munmap((void *)(uintptr_t)db->shm, db->shm_len);
 	for (size_t i = 0; i < db->ncache; i++)
 		sqlite3_finalize(db->cache[i].s);
 	sqlite3_close_v2(db->h);
@@ -123,6 +222,9 @@ int db_generation(struct db *db, struct db_gen *out)
 	memset(out, 0, sizeof(*out));
 	if (!db || !db->h)
 		return COHORT_E_DB;
+	if (db->shm && wal_generation(db, out))
+		return 0;
+	out->kind = DB_GEN_PRAGMA;
 	err = db_prepare(db, "PRAGMA data_version", &st);
 	if (!err)
 		err = db_step(st);
