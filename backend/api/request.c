@@ -358,10 +358,21 @@ void response_stream_release(struct response *res)
 	res->stream_free = NULL;
 }
 
+static int add_header(struct strbuf *sb, const char *name, const char *value)
+{
+	int err = strbuf_adds(sb, name);
+
+	if (!err)
+		err = strbuf_add(sb, ": ", 2);
+	if (!err)
+		err = strbuf_adds(sb, value);
+	return err ? err : strbuf_add(sb, "\r\n", 2);
+}
+
 int response_header(struct response *res, const char *name, const char *value)
 {
 	BUG_ON(strpbrk(name, "\r\n:") || strpbrk(value, "\r\n"));
-	return strbuf_addf(&res->headers, "%s: %s\r\n", name, value);
+	return add_header(&res->headers, name, value);
 }
 
 void response_detail(struct response *res, const char *fmt, ...)
@@ -391,14 +402,29 @@ void response_problem(struct response *res, int err, const char *detail, const c
 
 int response_head(const struct response *res, const char *request_id, struct strbuf *out)
 {
-	int err = strbuf_addf(out, "Status: %d %s\r\n", res->status, http_reason(res->status));
+	int err = strbuf_adds(out, "Status: ");
 
-	if (!err && res->content_type)
-		err = strbuf_addf(out, "Content-Type: %s\r\n", res->content_type);
-	if (!err && !res->stream)
-		err = strbuf_addf(out, "Content-Length: %zu\r\n", res->body.len);
 	if (!err)
-		err = strbuf_addf(out, "X-Request-Id: %s\r\nCache-Control: no-store\r\n", request_id);
+		err = strbuf_add_int(out, res->status);
+	if (!err)
+		err = strbuf_addch(out, ' ');
+	if (!err)
+		err = strbuf_adds(out, http_reason(res->status));
+	if (!err)
+		err = strbuf_add(out, "\r\n", 2);
+	if (!err && res->content_type)
+		err = add_header(out, "Content-Type", res->content_type);
+	if (!err && !res->stream) {
+		err = strbuf_adds(out, "Content-Length: ");
+		if (!err)
+			err = strbuf_add_int(out, (long long)res->body.len);
+		if (!err)
+			err = strbuf_add(out, "\r\n", 2);
+	}
+	if (!err)
+		err = add_header(out, "X-Request-Id", request_id);
+	if (!err)
+		err = strbuf_adds(out, "Cache-Control: no-store\r\n");
 	if (!err)
 		err = strbuf_add(out, res->headers.buf ? res->headers.buf : "", res->headers.len);
 	if (!err)

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -60,7 +61,7 @@ static void flush_locked(void)
 	buf_len = 0;
 }
 
-static int is_secret(const char *key)
+static int is_secret_name(const char *key)
 {
 	static const char *const secret[] = { "token", "password", "secret", "authorization", "cookie" };
 
@@ -68,6 +69,32 @@ static int is_secret(const char *key)
 		if (strcasestr(key, secret[i]))
 			return 1;
 	return 0;
+}
+
+/* What a field name is, remembered per thread by the name's address and
+ * text (names are string literals; the text check keeps a name built in a
+ * reused buffer from inheriting another's answer), so a line does not
+ * search each name for five words every time. */
+#define SECRET_MEMO 64
+#define SECRET_MEMO_NAME 32
+static __thread struct {
+	const char *key;
+	bool secret;
+	char name[SECRET_MEMO_NAME];
+} secret_memo[SECRET_MEMO];
+
+static int is_secret(const char *key)
+{
+	size_t i = ((uintptr_t)key >> 3) % SECRET_MEMO, n = strlen(key);
+
+	if (n >= SECRET_MEMO_NAME)
+		return is_secret_name(key);
+	if (secret_memo[i].key != key || strcmp(secret_memo[i].name, key)) {
+		secret_memo[i].key = key;
+		secret_memo[i].secret = is_secret_name(key);
+		memcpy(secret_memo[i].name, key, n + 1);
+	}
+	return secret_memo[i].secret;
 }
 
 static int add_head(struct strbuf *sb, const char *ts, long usec, enum log_level level, const char *event)
@@ -114,7 +141,7 @@ void log_write(enum log_level level, const char *event, const struct log_field *
 				err |= strbuf_adds(&sb, "null");
 			break;
 		case LOG_F_INT:
-			err |= strbuf_addf(&sb, "%lld", f[i].i);
+			err |= strbuf_add_int(&sb, f[i].i);
 			break;
 		case LOG_F_DBL:
 			/* JSON has no NaN or Infinity. */

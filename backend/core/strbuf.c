@@ -102,6 +102,20 @@ int strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 	return 0;
 }
 
+int strbuf_add_int(struct strbuf *sb, long long v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	return strbuf_add(sb, p, (size_t)(buf + sizeof(buf) - p));
+}
+
 int strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 {
 	va_list ap;
