@@ -105,17 +105,23 @@ static int record(struct db *db, const char *what, int rc)
 	}
 }
 
+/* Whether the handle has the database in WAL mode. Run outside the
+ * statement cache (its counters describe the caller's statements). */
 static bool in_wal_mode(struct db *db)
 {
-	struct db_stmt *st;
+	sqlite3_stmt *st = NULL;
 	bool wal = false;
 
-	if (db_prepare(db, "PRAGMA journal_mode", &st) == 0 && db_step(st) == DB_ROW) {
-		const char *m = db_col_text(st, 0, NULL);
+	/* A read of the schema cookie opens the WAL and its index. */
+	if (sqlite3_exec(db->h, "PRAGMA schema_version", NULL, NULL, NULL) != SQLITE_OK)
+		return false;
+	if (sqlite3_prepare_v2(db->h, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *m = sqlite3_column_text(st, 0);
 
-		wal = m && !strcmp(m, "wal");
+		wal = m && !strcmp((const char *)m, "wal");
 	}
-	db_finalize(st);
+	sqlite3_finalize(st);
 	return wal;
 }
 
@@ -131,9 +137,6 @@ static void map_wal_header(struct db *db)
 	int fd;
 
 	if (!name || !*name || !in_wal_mode(db) || snprintf(path, sizeof(path), "%s-shm", name) >= (int)sizeof(path))
-		return;
-	/* The first read of the WAL makes sure the file is there and set up. */
-	if (db_ping(db))
 		return;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
