@@ -23,26 +23,20 @@
  * header at the start of the "-shm" file that all of them map: its change
  * counter, last valid frame and salts (the format is fixed across SQLite
  * versions, since they share the file: https://www.sqlite.org/walformat.html,
- * "The WAL-Index Header"). So the handle maps that header read-only and
- * reads it the way SQLite's readers do: both copies, the first then the
- * second, equal and initialized, else the PRAGMA. The mapping is made after
- * the handle opened the database in WAL mode and lives as long as the
- * handle: while a connection is open the file cannot be deleted and
- * recreated under it (only the last connection to close removes it).
+ * "The WAL-Index Header"). So the handle reads that header from the
+ * connection's own mapping of the WAL index (the VFS's xShmMap, region 0)
+ * the way SQLite's readers do: both copies, the first then the second,
+ * equal and initialized, else the PRAGMA.
  */
 #include "core/db.h"
 #include "core/err.h"
 
-#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define DB_BUSY_TIMEOUT_MS 5000
 /* More than the distinct statements one request runs, fewer than all the
@@ -73,11 +67,11 @@ struct walhdr {
 	uint32_t cksum[2];
 };
 #define WALHDR_VERSION 3007000u
+#define WAL_INDEX_REGION 32768 /* SQLite's region size for the WAL index */
 
 struct db {
 	sqlite3 *h;
-	const volatile unsigned char *shm; /* the WAL-index header, read-only; NULL: use the PRAGMA */
-	size_t shm_len;
+	const volatile unsigned char *shm; /* SQLite's mapping of the WAL index; NULL: use the PRAGMA */
 	struct db_stmt cache[DB_STMT_CACHE];
 	size_t ncache;
 	uint64_t tick;
@@ -125,30 +119,25 @@ static bool in_wal_mode(struct db *db)
 	return wal;
 }
 
-/* Maps the "-shm" file's first page read-only, once the handle has the
- * database open in WAL mode (so the file exists and stays). Failing to is
- * not an error: db_generation then runs the PRAGMA. */
+/* The handle's own mapping of the WAL index (region 0, where the header
+ * is), through the VFS's xShmMap, once the handle has the database open in
+ * WAL mode. Not opening the "-shm" file here is the point: closing any
+ * descriptor of a file drops every POSIX lock this process holds on it,
+ * SQLite's included. The mapping is SQLite's and lives as long as the
+ * connection's WAL, that is until db_close. Failing to get it is not an
+ * error: db_generation then runs the PRAGMA. */
 static void map_wal_header(struct db *db)
 {
-	const char *name = sqlite3_db_filename(db->h, "main");
-	char path[4096];
-	struct stat sb;
-	void *m;
-	int fd;
+	sqlite3_file *f = NULL;
+	volatile void *p = NULL;
 
-	if (!name || !*name || !in_wal_mode(db) || snprintf(path, sizeof(path), "%s-shm", name) >= (int)sizeof(path))
+	if (!in_wal_mode(db))
 		return;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (sqlite3_file_control(db->h, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || !f ||
+	    !f->pMethods || f->pMethods->iVersion < 2 || !f->pMethods->xShmMap)
 		return;
-	if (fstat(fd, &sb) == 0 && sb.st_size >= (off_t)(2 * sizeof(struct walhdr))) {
-		m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
-		if (m != MAP_FAILED) {
-			db->shm = m;
-			db->shm_len = 4096;
-		}
-	}
-	close(fd);
+	if (f->pMethods->xShmMap(f, 0, WAL_INDEX_REGION, 0, &p) == SQLITE_OK && p)
+		db->shm = (const volatile unsigned char *)p;
 }
 
 /* The header as SQLite's readers take it: copy 0, then copy 1, equal. */
@@ -195,8 +184,7 @@ void db_close(struct db *db)
 {
 	if (!db)
 		return;
-	if (db->shm)
-		munmap((void *)(uintptr_t)db->shm, db->shm_len);
+	db->shm = NULL; /* SQLite's mapping, gone with the connection */
 	for (size_t i = 0; i < db->ncache; i++)
 		sqlite3_finalize(db->cache[i].s);
 	sqlite3_close_v2(db->h);
