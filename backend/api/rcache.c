@@ -70,8 +70,6 @@ static struct {
 	uint64_t incarnation;
 	bool connecting;
 	int64_t next_try_us;
-	char revoked_prefix[64];
-	size_t revoked_prefix_len;
 
 	struct rcache_stats st;
 } rc = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -197,17 +195,11 @@ static void disconnect_locked(const char *why)
 /* One key named by an invalidation message. */
 static void invalidate_key(const char *k, size_t len)
 {
-	if (len > 3 && !memcmp(k, "{p:", 3)) {
-		int64_t id = 0;
-		size_t i = 3;
+	int64_t project = kv_project_of(k, len);
 
-		while (i < len && k[i] >= '0' && k[i] <= '9' && id < INT64_MAX / 10)
-			id = id * 10 + (k[i++] - '0');
-		if (i < len && k[i] == '}' && id > 0)
-			invalidate_locked(id);
-		return;
-	}
-	if (len >= rc.revoked_prefix_len && !memcmp(k, rc.revoked_prefix, rc.revoked_prefix_len))
+	if (project > 0)
+		invalidate_locked(project);
+	else if (kv_is_revoked_token(k, len))
 		invalidate_locked(RCACHE_GROUP_REVOKED);
 	/* Any other key holds nothing this cache keeps. */
 }
@@ -340,9 +332,7 @@ void rcache_init(const struct cohort_config *cfg)
 	for (rc.nbuckets = 1024; rc.nbuckets < want && rc.nbuckets < ((size_t)1 << 20);)
 		rc.nbuckets <<= 1;
 	rc.buckets = rc.budget ? calloc(rc.nbuckets, sizeof(*rc.buckets)) : NULL;
-	rc.enabled = rc.buckets && rc.host && rc.socket &&
-		     kv_revoked_token(rc.revoked_prefix, sizeof(rc.revoked_prefix), "") == 0;
-	rc.revoked_prefix_len = strlen(rc.revoked_prefix);
+	rc.enabled = rc.buckets && rc.host && rc.socket;
 	pthread_mutex_unlock(&rc.lock);
 	if (rc.budget && !rc.enabled)
 		log_warn("read_cache_off", LF_S("reason", "cannot allocate"));

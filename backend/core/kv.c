@@ -2,6 +2,7 @@
 #include "core/err.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static int fmt_result(int n, size_t len)
 {
@@ -71,6 +72,25 @@ int kv_addr_failures(char *buf, size_t len, const char *addr)
 int kv_revoked_token(char *buf, size_t len, const char *jti)
 {
 	return fmt_result(snprintf(buf, len, "auth:revoked:%s", jti), len);
+}
+
+bool kv_is_revoked_token(const char *key, size_t len)
+{
+	static const char prefix[] = "auth:revoked:";
+
+	return len >= sizeof(prefix) - 1 && !memcmp(key, prefix, sizeof(prefix) - 1);
+}
+
+int64_t kv_project_of(const char *key, size_t len)
+{
+	int64_t id = 0;
+	size_t i = 3;
+
+	if (len < 5 || memcmp(key, "{p:", 3))
+		return 0;
+	while (i < len && key[i] >= '0' && key[i] <= '9' && id <= (INT64_MAX - 9) / 10)
+		id = id * 10 + (key[i++] - '0');
+	return i > 3 && i < len && key[i] == '}' ? id : 0;
 }
 
 int kv_ws_tree(char *buf, size_t len, long long project_id)

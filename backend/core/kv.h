@@ -6,7 +6,9 @@
 #ifndef COHORT_KV_H
 #define COHORT_KV_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define KV_KEY_MAX 256
 
@@ -45,6 +47,10 @@ int kv_addr_failures(char *buf, size_t len, const char *addr);
 
 /* Marks a token id as signed out until the token would have expired. */
 int kv_revoked_token(char *buf, size_t len, const char *jti);
+/* Whether key (len bytes, not NUL-terminated) is a kv_revoked_token key. */
+bool kv_is_revoked_token(const char *key, size_t len);
+/* The project of a project key ("{p:<id>}:…"), or 0 for any other key. */
+int64_t kv_project_of(const char *key, size_t len);
 
 /*
  * A project's workspace (core/workspace.h, docs/data-model.md), all under the
