@@ -62,6 +62,9 @@ async function cacheStats(i) {
 
 const fileUri = (p, proj = project) => `/api/v1/projects/${proj}/file?path=${q(p)}`;
 
+/** Short enough for a failure message: the text, or a binary's size and head. */
+const show = (b) => (b.length <= 64 && !b.includes(0) ? JSON.stringify(b.toString()) : `${b.length} bytes ${b.subarray(0, 16).toString('hex')}...`);
+
 /** Reads p n times through nginx (both processes, several threads); every
  * answer must be exactly want (a string or Buffer; null: 404). */
 async function readsAre(p, want, { n = 6, token = owner.token, cl = c, proj = project } = {}) {
@@ -72,8 +75,8 @@ async function readsAre(p, want, { n = 6, token = owner.token, cl = c, proj = pr
       continue;
     }
     assert.equal(r.status, 200, `read ${i} of ${p}: ${r.body}`);
-    assert.ok(r.raw.equals(Buffer.isBuffer(want) ? want : Buffer.from(want)),
-      `read ${i} of ${p}: got ${JSON.stringify(r.body)}, want ${JSON.stringify(want.toString())}`);
+    const w = Buffer.isBuffer(want) ? want : Buffer.from(want);
+    assert.ok(r.raw.equals(w), `read ${i} of ${p}: got ${show(r.raw)}, want ${show(w)}`);
   }
 }
 
