@@ -4,7 +4,9 @@
  * text in use gets a second independent statement, bad SQL is an error and
  * is not cached, the cache stays bounded (least recently used out), a schema
  * change re-prepares a cached statement, and db_close frees what is cached
- * (ASan checks the last part).
+ * (ASan checks the last part). db_generation stays equal while nothing is
+ * written and changes after a write through the same handle or a commit
+ * through another one.
  */
 #include "core/db.h"
 #include "core/err.h"
@@ -229,6 +231,73 @@ static void test_ping(void **state)
 	assert_int_equal(db_ping(NULL), COHORT_E_DB);
 }
 
+
+static struct db_gen gen(struct db *db)
+{
+	struct db_gen g;
+
+	assert_int_equal(db_generation(db, &g), 0);
+	return g;
+}
+
+/* The generation the read caches of cohort-api are keyed by (api/authcache.h):
+ * equal only while no transaction changed the database, by any handle. */
+static void test_generation(void **state)
+{
+	struct db *db = testdb_of(state), *other = NULL;
+	struct db_gen a = gen(db), b;
+	struct db_stmt *st = NULL;
+
+	/* Reads, by this handle and another, change nothing. */
+	assert_int_equal(db_prepare(db, "SELECT count(*) FROM t", &st), 0);
+	assert_int_equal(db_step(st), DB_ROW);
+	db_finalize(st);
+	assert_int_equal(db_open(((struct testdb *)*state)->path, &other), 0);
+	assert_int_equal(db_exec(other, "SELECT * FROM t"), 0);
+	b = gen(db);
+	assert_true(db_gen_equal(&a, &b));
+	b = gen(db);
+	assert_true(db_gen_equal(&a, &b));
+
+	/* A write through this handle. */
+	assert_int_equal(db_exec(db, "UPDATE t SET name = 'uno' WHERE id = 1"), 0);
+	b = gen(db);
+	assert_false(db_gen_equal(&a, &b));
+	a = b;
+
+	/* A commit through a second handle on the same file, once plain and
+	 * once in an explicit transaction. */
+	assert_int_equal(db_exec(other, "INSERT INTO t VALUES (5, 'five')"), 0);
+	b = gen(db);
+	assert_false(db_gen_equal(&a, &b));
+	a = b;
+	assert_int_equal(db_begin_immediate(other), 0);
+	assert_int_equal(db_exec(other, "DELETE FROM t WHERE id = 5"), 0);
+	/* Not committed yet: this handle still reads the old database. */
+	b = gen(db);
+	assert_true(db_gen_equal(&a, &b));
+	assert_int_equal(db_commit(other), 0);
+	b = gen(db);
+	assert_false(db_gen_equal(&a, &b));
+	a = b;
+
+	/* A rolled-back transaction of the other handle changes nothing. */
+	assert_int_equal(db_begin_immediate(other), 0);
+	assert_int_equal(db_exec(other, "DELETE FROM t"), 0);
+	assert_int_equal(db_rollback(other), 0);
+	b = gen(db);
+	assert_true(db_gen_equal(&a, &b));
+
+	/* The other handle sees this handle's writes too. */
+	a = gen(other);
+	assert_int_equal(db_exec(db, "DELETE FROM t WHERE id = 2"), 0);
+	b = gen(other);
+	assert_false(db_gen_equal(&a, &b));
+	db_close(other);
+
+	assert_int_equal(db_generation(NULL, &b), COHORT_E_DB);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, empty_setup, testdb_teardown)
 
 int main(void)
@@ -242,6 +311,7 @@ int main(void)
 		T(test_all_in_use),
 		T(test_schema_change),
 		T(test_ping),
+		T(test_generation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
