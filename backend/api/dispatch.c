@@ -11,6 +11,7 @@
 #include "core/db.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/rconn.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -92,9 +93,12 @@ static int route_request(const struct route *table, size_t n, struct request *re
 	res->detail[0] = '\0';
 	err = req->match.route->handler(req, res);
 	/* What this process wrote to a project is dropped from its read cache
-	 * at once; other processes hear of it from Redis (api/rcache.h). */
-	if (req->has_project && strcmp(req->method, "GET") && strcmp(req->method, "HEAD"))
+	 * at once; other processes hear of it from Redis (api/rcache.h), and
+	 * the barrier makes sure they have before the answer goes out. */
+	if (req->has_project && strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
 		rcache_invalidate(req->project.id);
+		(void)rconn_barrier(req->worker->redis);
+	}
 	if (!err && res->status == 0) {
 		log_error("handler_without_status", LF_S("rid", req->id), LF_S("route", req->match.route->name));
 		err = COHORT_E_INTERNAL;

@@ -241,8 +241,11 @@ int sessions_delete(struct request *req, struct response *res)
 			err = rconn_cmd(req->worker->redis, &reply, 5, argv, lens);
 		rconn_reply_free(reply);
 		/* This process's cached "not signed out" goes now, not when
-		 * Redis's invalidation arrives. */
+		 * Redis's invalidation arrives; the barrier sees the other
+		 * processes' invalidations out before the answer. */
 		rcache_invalidate(RCACHE_GROUP_REVOKED);
+		if (!err)
+			err = rconn_barrier(req->worker->redis);
 		if (err)
 			return err;
 	}

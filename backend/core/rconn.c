@@ -253,6 +253,11 @@ int rconn_ping(struct rconn *rc)
 	return err;
 }
 
+int rconn_barrier(struct rconn *rc)
+{
+	return rconn_ping(rc);
+}
+
 const char *rconn_server_version(struct rconn *rc)
 {
 	const char *argv[] = { "INFO", "server" };

@@ -43,6 +43,14 @@ int rconn_cmd_tracked(struct rconn *rc, long long redirect, bool *tracked, struc
 void rconn_reply_free(struct redisReply *r);
 const char *rconn_last_error(const struct rconn *rc);
 
+/* After a write whose effects other processes may cache (api/rcache.h): a
+ * PING round trip. Redis sends a write's answer and the invalidations it
+ * caused in the same pass of its event loop (the answer first), and reads
+ * the PING only in a later pass, so once the PING is answered every
+ * invalidation is in its receiver's socket: an answer given to the client
+ * after this cannot be followed by a stale read in another process. */
+int rconn_barrier(struct rconn *rc);
+
 /* PING, and the server's version from INFO (cached after the first success). */
 int rconn_ping(struct rconn *rc);
 const char *rconn_server_version(struct rconn *rc);

@@ -266,6 +266,9 @@ static int run_push(struct edit_job *j, struct workspace *ws, char *detail)
 
 	if (err)
 		return err;
+	/* cohort-api processes cache file reads (api/rcache.h): the ack goes
+	 * out only once their invalidations have (core/rconn.h). */
+	(void)rconn_barrier(ws->rc);
 	strbuf_addf(&sb, "{\"type\":\"ack\",\"id\":%s,\"version\":%lld,\"accepted\":%zu,\"skipped\":%zu}", j->id,
 		    pr.version, pr.accepted, pr.skipped);
 	j->reply = strbuf_detach(&sb, NULL);
