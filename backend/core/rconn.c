@@ -116,16 +116,10 @@ void rconn_free(struct rconn *rc)
 	free(rc);
 }
 
-int rconn_cmd(struct rconn *rc, struct redisReply **reply, int argc, const char **argv,
-	      const size_t *lens)
+/* A command's reply: NULL is an I/O failure (the connection is dropped), an
+ * error reply is COHORT_E_REDIS with its message kept; else *reply owns r. */
+static int settle(struct rconn *rc, redisReply *r, struct redisReply **reply)
 {
-	redisReply *r;
-	int err = ensure(rc);
-
-	*reply = NULL;
-	if (err)
-		return err;
-	r = redisCommandArgv(rc->ctx, argc, argv, lens);
 	if (!r) {
 		fail(rc, rc->ctx->errstr[0] ? rc->ctx->errstr : "connection lost");
 		drop(rc);
@@ -138,6 +132,17 @@ int rconn_cmd(struct rconn *rc, struct redisReply **reply, int argc, const char 
 	}
 	*reply = r;
 	return 0;
+}
+
+int rconn_cmd(struct rconn *rc, struct redisReply **reply, int argc, const char **argv,
+	      const size_t *lens)
+{
+	int err = ensure(rc);
+
+	*reply = NULL;
+	if (err)
+		return err;
+	return settle(rc, redisCommandArgv(rc->ctx, argc, argv, lens), reply);
 }
 
 int rconn_cmd_wait(struct rconn *rc, int extra_ms, struct redisReply **reply, int argc,
@@ -164,17 +169,12 @@ int rconn_cmd_wait(struct rconn *rc, int extra_ms, struct redisReply **reply, in
 	return err;
 }
 
-/* One reply of a pipeline; NULL (and the connection dropped) on I/O failure. */
+/* The next reply of a pipeline; NULL on I/O failure (settle says so). */
 static redisReply *next_reply(struct rconn *rc)
 {
 	void *r = NULL;
 
-	if (redisGetReply(rc->ctx, &r) != REDIS_OK || !r) {
-		fail(rc, rc->ctx->errstr[0] ? rc->ctx->errstr : "connection lost");
-		drop(rc);
-		return NULL;
-	}
-	return r;
+	return redisGetReply(rc->ctx, &r) == REDIS_OK ? r : NULL;
 }
 
 static bool is_ok(const redisReply *r)
@@ -205,31 +205,23 @@ int rconn_cmd_tracked(struct rconn *rc, long long redirect, bool *tracked, struc
 		drop(rc);
 		return COHORT_E_REDIS;
 	}
+	/* The TRACKING (when sent) and CACHING answers, then the command's. */
 	*tracked = true;
-	if (switching) {
-		if (!(r = next_reply(rc)))
-			return COHORT_E_REDIS;
-		if (is_ok(r))
+	for (int i = switching ? 0 : 1; i < 2; i++) {
+		if (!(r = next_reply(rc))) {
+			*tracked = false;
+			return settle(rc, NULL, reply);
+		}
+		if (i == 0 && is_ok(r))
 			rc->tracking = redirect;
-		else
+		if (!is_ok(r))
 			*tracked = false;
 		freeReplyObject(r);
 	}
-	if (!(r = next_reply(rc)))
-		return COHORT_E_REDIS;
-	if (!is_ok(r))
+	err = settle(rc, next_reply(rc), reply);
+	if (err)
 		*tracked = false;
-	freeReplyObject(r);
-	if (!(r = next_reply(rc)))
-		return COHORT_E_REDIS;
-	if (r->type == REDIS_REPLY_ERROR) {
-		fail(rc, r->str);
-		freeReplyObject(r);
-		*tracked = false;
-		return COHORT_E_REDIS;
-	}
-	*reply = r;
-	return 0;
+	return err;
 }
 
 void rconn_reply_free(struct redisReply *r)

@@ -24,7 +24,7 @@
 
 #define NOW 1800000000
 
-static const struct db_gen GEN = { .data_version = 7, .changes = 100 };
+static const struct db_gen GEN = { .kind = DB_GEN_WAL, .data_version = 7, .changes = 100 };
 
 static int setup(void **state)
 {
@@ -101,6 +101,11 @@ static void test_token_hit_and_misses(void **state)
 
 	/* Any other generation, in either half. */
 	other.data_version++;
+	assert_false(get_token(ac, &other, "aaa.bbb.ccc", NOW, &who, &c));
+	other = GEN;
+	other.kind = DB_GEN_PRAGMA; /* the same numbers from the other source */
+	assert_false(get_token(ac, &other, "aaa.bbb.ccc", NOW, &who, &c));
+	other.kind = DB_GEN_NONE; /* no generation read: never a hit */
 	assert_false(get_token(ac, &other, "aaa.bbb.ccc", NOW, &who, &c));
 	other = GEN;
 	other.changes++;
