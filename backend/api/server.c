@@ -26,6 +26,21 @@
  * is under way the listening socket stays disarmed, so one pending
  * connection wakes one worker.
  *
+ * The pool accepts (accept4) rather than libfcgi, and a new connection
+ * joins the epoll set like an idle one: it is read only once its first
+ * request is there. (When FCGX_Accept_r accepted, it went on to read the
+ * first request at once, with no timeout set yet, and the listening socket
+ * stayed disarmed meanwhile: one connection that never sent anything
+ * stopped every new connection for good.) A connection that sends nothing
+ * now holds a slot, never a worker. libfcgi then serves it as a kept-alive
+ * connection: the pool sets ipcFd and keepConnection, and sets listen_sock
+ * to -1 so that libfcgi never accepts itself. Those are fields fcgiapp.h
+ * calls internal; libfcgi 2.4's FCGX_Accept_r reads a request from a set
+ * ipcFd and accepts only when it is below 0, which this relies on (t1005
+ * exercises both). FCGI_WEB_SERVER_ADDRS, libfcgi's own filter of peers,
+ * therefore does not apply: cohort-api listens where only the web server
+ * can reach it (docs/operations.md).
+ *
  * A slot's generation changes with every connection it takes, and an event
  * is served only if its slot is still idle at the generation it was armed
  * at: an event that a worker took just before another worker evicted that
@@ -35,9 +50,9 @@
  *
  * A web server that stops sending in the middle of a request body, or stops
  * reading a response, would otherwise hold a worker forever: libfcgi's reads
- * and writes block without a timeout. SO_RCVTIMEO/SO_SNDTIMEO, set once on
- * every accepted connection, make them fail instead, which ends the request
- * and closes the connection.
+ * and writes block without a timeout. SO_RCVTIMEO/SO_SNDTIMEO, set on every
+ * connection as it is accepted, make them fail instead, which ends the
+ * request and closes the connection.
  *
  * Stopping: SIGTERM/SIGINT arrive on a signalfd (the signals are blocked in
  * every thread) that the main thread waits on. It marks the pool stopping:
@@ -45,8 +60,7 @@
  * that was already readable is still served). Once no slot is busy it wakes
  * every worker through an eventfd, joins them and closes all connections.
  *
- * ipcFd is read from FCGX_Request (libfcgi documents no accessor for the
- * connection descriptor); it is only read, and only by the slot's owner.
+ * Only a slot's owner touches its FCGX_Request.
  */
 #include "api/server.h"
 #include "api/worker.h"
@@ -224,6 +238,34 @@ static long claim(struct server *srv, uint64_t tag)
 	return idx;
 }
 
+/* An accept job: the new connection goes into the slot as an idle one,
+ * served when its first request arrives (finish_job arms it). */
+static void accept_into(struct server *srv, struct worker *w, struct slot *s)
+{
+	int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC), e = errno;
+
+	if (fd >= 0) {
+		set_io_timeouts(fd);
+		s->fcgx.ipcFd = fd;
+		s->fcgx.keepConnection = 1; /* FCGX_Accept_r keeps it open and reads it */
+	}
+	pthread_mutex_lock(&srv->lock);
+	srv->accept_pending = false;
+	s->accept = false;
+	rearm_listen(srv);
+	pthread_mutex_unlock(&srv->lock);
+	/* EAGAIN: the pending connection went away before it was accepted. */
+	if (fd >= 0 || e == EAGAIN || e == EWOULDBLOCK || e == EINTR || e == ECONNABORTED)
+		return;
+	log_warn("accept_failed", LF_I("worker", w->index), LF_S("error", strerror(e)));
+	if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+		/* Out of descriptors or memory: back off instead of spinning. */
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
 static void take_job(struct server *srv, struct worker *w, struct slot *s)
 {
 	int rc;
@@ -232,37 +274,25 @@ static void take_job(struct server *srv, struct worker *w, struct slot *s)
 		FCGX_Free(&s->fcgx, 1);
 		s->evict = false;
 	}
-	/* Only an accept job may accept: on a kept-alive connection the web
-	 * server closed, libfcgi would otherwise go on to accept whatever is
-	 * pending into this slot, behind the pool's back. */
-	s->fcgx.listen_sock = s->accept ? srv->listen_fd : -1;
-	rc = FCGX_Accept_r(&s->fcgx);
 	if (s->accept) {
-		pthread_mutex_lock(&srv->lock);
-		srv->accept_pending = false;
-		s->accept = false;
-		rearm_listen(srv);
-		pthread_mutex_unlock(&srv->lock);
-		if (rc >= 0)
-			set_io_timeouts(s->fcgx.ipcFd);
+		accept_into(srv, w, s);
+		return;
 	}
+	/* libfcgi must not accept: on a kept-alive connection the web server
+	 * closed, it would otherwise go on to accept whatever is pending into
+	 * this slot, behind the pool's back. */
+	s->fcgx.listen_sock = -1;
+	rc = FCGX_Accept_r(&s->fcgx);
 	if (rc >= 0) {
 		worker_serve(w, &s->fcgx);
 		FCGX_Finish_r(&s->fcgx);
 		return;
 	}
-	/* EAGAIN: the pending connection went away before it was accepted;
-	 * EBADF: an idle connection was closed by the web server (and there
-	 * was no listening socket to go on with). */
-	if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR || rc == -ECONNABORTED || rc == -EBADF)
+	/* EBADF: the web server closed the connection (and there was no
+	 * listening socket to go on with); EAGAIN: nothing to read after all. */
+	if (rc == -EBADF || rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR)
 		return;
 	log_warn("fcgi_accept_failed", LF_I("worker", w->index), LF_S("error", strerror(-rc)));
-	if (rc == -EMFILE || rc == -ENFILE || rc == -ENOBUFS || rc == -ENOMEM) {
-		/* Out of descriptors or memory: back off instead of spinning. */
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
-
-		nanosleep(&ts, NULL);
-	}
 }
 
 /* After a job: the slot goes back to the epoll set (idle) or is free. */

@@ -5,6 +5,7 @@
 // not wait for idle connections.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { startCluster, curl, sleep, waitFor } from './lib/cluster.mjs';
 import { FcgiConn } from './t1000-api-fcgi-client.mjs';
 
@@ -127,4 +128,29 @@ test('idle kept-alive connections do not hold up a stop', async () => {
   await waitFor(() => conns.every((k) => k.closed), { timeout: 5000, what: 'idle connections closed' });
   await c.startApi(); // leave a running API for the cluster's own stop
   assert.equal((await curl(`${c.url}/api/v1/health`)).status, 200);
+});
+
+test('connections that never send a request hold up neither new connections nor requests', async () => {
+  // Three sockets connect and stay silent (a stuck or hostile local client).
+  const silent = await Promise.all([0, 1, 2].map(() => new Promise((resolve, reject) => {
+    const s = net.createConnection(c.apiSock, () => resolve(s));
+    s.on('error', reject);
+  })));
+  try {
+    await sleep(200);
+    // New connections are accepted and served meanwhile, more of them than
+    // there are threads.
+    const conns = await Promise.all([0, 1, 2, 3].map(() => FcgiConn.connect(sock())));
+    try {
+      const answers = await Promise.race([
+        Promise.all(conns.map((conn) => conn.request({ uri: '/api/v1/health' }))),
+        sleep(5000).then(() => { throw new Error('no answer within 5 s while silent connections are open'); }),
+      ]);
+      for (const r of answers) assert.equal(r.status, 200, r.body);
+    } finally {
+      for (const conn of conns) conn.close();
+    }
+  } finally {
+    for (const s of silent) s.destroy();
+  }
 });
